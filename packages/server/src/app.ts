@@ -1,0 +1,86 @@
+import { LogController, fastify, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Deps } from './deps.js';
+import { installAccounts, type AccountsModule } from './domains/accounts/accounts.module.js';
+import { installChat, type ChatModule } from './domains/chat/chat.module.js';
+import { installLinks, type LinksModule } from './domains/links/links.module.js';
+import { installErrorHandling } from './http/errors.js';
+import { installHealth } from './http/health.js';
+import { installOpenApi } from './http/openapi.js';
+import { installWebApp } from './http/web-app.js';
+import { installMetrics } from './observability/metrics.js';
+
+/** A route as registered, for the check that the OpenAPI document covers every API route. */
+export interface RouteEntry {
+  readonly method: string;
+  readonly url: string;
+  readonly hidden: boolean;
+}
+
+/** The assembled server: the Fastify instance and the domain modules, for tests. */
+export interface App {
+  readonly http: FastifyInstance;
+  readonly accounts: AccountsModule;
+  readonly links: LinksModule | null;
+  readonly chat: ChatModule | null;
+  readonly routes: readonly RouteEntry[];
+  /** Stops taking requests, finishes those in flight, flushes buffered work. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Builds the whole server from its dependencies; `main.ts` and the tests both call it. */
+export async function createApp(deps: Deps): Promise<App> {
+  const { config, logger } = deps;
+  const { trustProxy } = config;
+  const http: FastifyInstance = fastify({
+    // Fastify's logger type is a narrower view of pino's; the instance is the same, and
+    // without the cast the app's type would differ from the `FastifyInstance` plugins take.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
+    loggerInstance: logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: !config.env.LOG_REQUESTS }),
+    // A hop count trusts that many proxies in front of this one (as proxy-addr does).
+    trustProxy:
+      typeof trustProxy === 'number'
+        ? (_address: string, hop: number) => hop < trustProxy
+        : trustProxy,
+    bodyLimit: 1024 * 1024,
+    routerOptions: { maxParamLength: 256, ignoreTrailingSlash: true },
+    requestIdHeader: 'x-request-id',
+  });
+  http.setValidatorCompiler(validatorCompiler);
+  http.setSerializerCompiler(serializerCompiler);
+
+  const routes: RouteEntry[] = [];
+  http.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) {
+      routes.push({ method, url: route.url, hidden: route.schema?.hide === true });
+    }
+  });
+
+  let closing = false;
+  installErrorHandling(http);
+  await installOpenApi(http, config.publicUrl);
+  installMetrics(http, deps.metrics);
+  installHealth(http, deps, () => closing);
+
+  const accounts = await installAccounts(http, deps);
+  const links = config.services.links ? await installLinks(http, deps, accounts) : null;
+  const chat = config.services.chat ? await installChat(http, deps, accounts) : null;
+  await installWebApp(http, config.webDistDir, logger);
+  await http.ready();
+
+  let closed: Promise<void> | undefined;
+  return {
+    http,
+    accounts,
+    links,
+    chat,
+    routes,
+    close() {
+      closing = true;
+      closed ??= http.close();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Kysely, SqliteDialect, sql } from 'kysely';
+import type BetterSqlite3 from 'better-sqlite3';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { migrateToLatest } from './migrate.js';
+import type { Database } from './schema.js';
+
+/** Which SQL engine a handle talks to; adapters use it for the few dialect differences. */
+export type Dialect = 'sqlite' | 'postgres';
+
+/** An open database with its migrations applied. */
+export interface DatabaseHandle {
+  readonly db: Kysely<Database>;
+  readonly dialect: Dialect;
+  /** The raw SQLite connection, for the hot paths that use prepared statements directly. */
+  readonly sqlite: BetterSqlite3.Database | null;
+  close(): Promise<void>;
+}
+
+/** Opens the configured database and applies every pending migration. */
+export async function openDatabase(
+  config: Config['database'],
+  logger: Logger,
+): Promise<DatabaseHandle> {
+  const handle =
+    config.kind === 'sqlite'
+      ? await openSqlite(config.file, config.synchronous)
+      : await (await import('../adapters/postgres/postgres-database.js')).openPostgres(config.url);
+  try {
+    await migrateToLatest(handle.db, logger);
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  return handle;
+}
+
+async function openSqlite(file: string, synchronous: 'NORMAL' | 'FULL'): Promise<DatabaseHandle> {
+  const { default: Sqlite } = await import('better-sqlite3');
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+  const sqlite = new Sqlite(file);
+  // WAL lets readers run beside the writer; `busy_timeout` covers a second process
+  // (a CLI, a backup) holding the lock for a moment; foreign keys are off by default.
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma(`synchronous = ${synchronous}`);
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('temp_store = MEMORY');
+  sqlite.pragma('cache_size = -65536');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return {
+    db,
+    dialect: 'sqlite',
+    sqlite,
+    async close() {
+      // Checkpoint so that the main file holds everything and the WAL stays small.
+      await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(db).catch(() => undefined);
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,15 @@
+import type { Migration } from 'kysely';
+import { accounts } from './0001-accounts.js';
+import { links } from './0002-links.js';
+import { chat } from './0003-chat.js';
+
+/**
+ * Every migration, by name; applied in name order at start. Each is written once for
+ * both SQLite and PostgreSQL with Kysely's schema builder (integers for time in ms,
+ * 0/1 for booleans), and never changed after it has shipped: add a new one instead.
+ */
+export const MIGRATIONS: Record<string, Migration> = {
+  '0001-accounts': accounts,
+  '0002-links': links,
+  '0003-chat': chat,
+};

@@ -1,0 +1,16 @@
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vite';
+
+// The app is served by the Switchboard server at `/`; `npm run dev -w @switchboard/web`
+// proxies the API and the WebSocket to a server on :3000.
+export default defineConfig({
+  plugins: [react()],
+  resolve: { conditions: ['@switchboard/source', 'module', 'browser', 'development|production'] },
+  build: { outDir: 'dist', emptyOutDir: true, sourcemap: true },
+  server: {
+    proxy: {
+      '/api': 'http://localhost:3000',
+      '/ws': { target: 'ws://localhost:3000', ws: true },
+    },
+  },
+});
