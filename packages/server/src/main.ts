@@ -20,11 +20,13 @@ async function main(): Promise<void> {
   const deps = await buildDeps(config, logger);
   const app = await createApp(deps);
   await app.http.listen({ port: config.port, host: config.host });
+  const address = app.http.server.address();
   logger.info(
     {
       services: config.services,
       database: config.database.kind,
       publicUrl: config.publicUrl.origin,
+      port: typeof address === 'object' && address !== null ? address.port : config.port,
     },
     `Switchboard is ready on ${config.publicUrl.origin}`,
   );

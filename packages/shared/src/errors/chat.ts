@@ -44,5 +44,4 @@ export const CHAT_ERRORS = {
     description: 'The last admin cannot leave or be demoted while other members remain.',
   },
   INVALID_GROUP_NAME: { status: 400, description: 'Group names are 1 to 100 characters.' },
-  CANNOT_MESSAGE_SELF: { status: 400, description: 'A 1:1 message must go to another user.' },
 } as const satisfies Record<string, ErrorSpec>;
