@@ -76,6 +76,15 @@ export const ENV_SCHEMA = z.object({
     .describe('Login attempts allowed per IP per 15 minutes'),
   AUTH_REGISTRATIONS_PER_IP: int(1).default(20).describe('Registrations allowed per IP per hour'),
   REGISTRATION_OPEN: bool.default(true).describe('Whether anyone may register'),
+  AUTH_USER_LOOKUPS_PER_MINUTE: int(1)
+    .default(120)
+    .describe('User directory lookups allowed per signed-in account per minute'),
+  AUTH_MAX_DEVICES_PER_USER: int(1)
+    .default(100)
+    .describe('Devices an account may have; a login beyond it signs out the least recently used'),
+  AUTH_SESSION_IDLE_DAYS: int(0)
+    .default(90)
+    .describe('Days a device may stay unused before it is signed out; 0 keeps it forever'),
 
   // Links
   LINK_CACHE_SIZE: int(0).default(100_000).describe('Entries in the in-process link cache'),

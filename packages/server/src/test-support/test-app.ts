@@ -19,6 +19,11 @@ export interface TestServer {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+/** Extra test options: `logLines` receives every log line (set `LOG_LEVEL` to see them). */
+export interface TestServerOptions {
+  logLines?: string[];
+}
+
 /**
  * Starts the whole app on the embedded default in a fresh temporary directory. `env`
  * adds or overrides environment variables (rate limits, sizes...).
@@ -26,6 +31,7 @@ export interface TestServer {
 export async function startTestServer(
   env: Record<string, string> = {},
   overrides: DepsOverrides = {},
+  options: TestServerOptions = {},
 ): Promise<TestServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-test-'));
   const config = parseConfig({
@@ -34,9 +40,15 @@ export async function startTestServer(
     DATA_DIR: dataDir,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     WEB_DIST_DIR: path.join(dataDir, 'no-web-app'),
+    // Tests register and sign in many users from one address; the limits' own tests set them.
+    AUTH_REGISTRATIONS_PER_IP: '100000',
+    AUTH_LOGIN_ATTEMPTS_PER_IP: '100000',
     ...env,
   });
-  const logger = createLogger(config.env.LOG_LEVEL);
+  const logger = createLogger(
+    config.env.LOG_LEVEL,
+    options.logLines === undefined ? undefined : { write: (line) => options.logLines?.push(line) },
+  );
   const deps = await buildDeps(config, logger, overrides);
   const app = await createApp(deps);
   await app.http.listen({ port: 0, host: '127.0.0.1' });

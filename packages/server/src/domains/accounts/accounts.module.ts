@@ -1,6 +1,10 @@
 import type { FastifyInstance } from 'fastify';
+import { KyselyAccountStore } from '../../adapters/sql/kysely-account-store.js';
 import type { Deps } from '../../deps.js';
 import { installAuth, type Authenticate, type AuthHooks } from '../../http/auth.js';
+import { AccountService } from './account-service.js';
+import { registerAccountRoutes } from './accounts.routes.js';
+import { DeviceDirectory } from './device-directory.js';
 
 /** A user as other domains see them. */
 export interface UserProfile {
@@ -30,18 +34,70 @@ export interface AccountsModule {
   usersById(userIds: readonly string[]): Promise<Map<string, UserProfile>>;
   /** Calls `listener` after every device change; returns the function that unsubscribes. */
   onDeviceChange(listener: (change: DeviceChange) => void): () => void;
+  /** The service behind the routes, for tests and for tools such as the CLI. */
+  readonly service: AccountService;
 }
 
+/** How often devices unused past `AUTH_SESSION_IDLE_DAYS` are swept. */
+const IDLE_SWEEP_MS = 60 * 60 * 1000;
+
 /** Builds the accounts service on the configured stores and registers its routes. */
-export function installAccounts(app: FastifyInstance, _deps: Deps): Promise<AccountsModule> {
-  // Placeholder until the accounts domain lands: nobody can authenticate.
-  const authenticate: Authenticate = () => Promise.resolve(null);
+export function installAccounts(app: FastifyInstance, deps: Deps): Promise<AccountsModule> {
+  const { env } = deps.config;
+  const logger = deps.logger.child({ domain: 'accounts' });
+  const store = new KyselyAccountStore(deps.database.db);
+  const directory = new DeviceDirectory(store, logger);
+  const service = new AccountService(store, directory, deps.clock, logger, {
+    registrationOpen: env.REGISTRATION_OPEN,
+    maxDevicesPerUser: env.AUTH_MAX_DEVICES_PER_USER,
+    sessionIdleDays: env.AUTH_SESSION_IDLE_DAYS,
+  });
+  const authenticate: Authenticate = (token) => service.authenticate(token);
   const auth = installAuth(app, authenticate);
+  registerAccountRoutes(app, service, auth, {
+    loginPerAccount: deps.rateLimiters({
+      name: 'auth-login-account',
+      points: env.AUTH_LOGIN_ATTEMPTS_PER_ACCOUNT,
+      durationSeconds: 15 * 60,
+    }),
+    loginPerIp: deps.rateLimiters({
+      name: 'auth-login-ip',
+      points: env.AUTH_LOGIN_ATTEMPTS_PER_IP,
+      durationSeconds: 15 * 60,
+    }),
+    registrationsPerIp: deps.rateLimiters({
+      name: 'auth-register-ip',
+      points: env.AUTH_REGISTRATIONS_PER_IP,
+      durationSeconds: 60 * 60,
+    }),
+    lookupsPerUser: deps.rateLimiters({
+      name: 'users-lookup',
+      points: env.AUTH_USER_LOOKUPS_PER_MINUTE,
+      durationSeconds: 60,
+    }),
+  });
+
+  let sweeping: Promise<unknown> = Promise.resolve();
+  const sweep = () => {
+    sweeping = service.signOutIdleDevices().catch((error: unknown) => {
+      logger.warn({ err: error }, 'could not sign out idle devices');
+    });
+  };
+  const timer = env.AUTH_SESSION_IDLE_DAYS > 0 ? setInterval(sweep, IDLE_SWEEP_MS) : null;
+  // The sweep must never keep a process alive that is otherwise done.
+  timer?.unref();
+  app.addHook('onClose', async () => {
+    if (timer !== null) clearInterval(timer);
+    await sweeping;
+    await service.flush();
+  });
+
   return Promise.resolve({
     auth,
     authenticate,
-    devicesOf: () => Promise.resolve([]),
-    usersById: () => Promise.resolve(new Map()),
-    onDeviceChange: () => () => undefined,
+    devicesOf: (userId) => directory.devicesOf(userId),
+    usersById: (userIds) => service.usersById(userIds),
+    onDeviceChange: (listener) => directory.onDeviceChange(listener),
+    service,
   });
 }
