@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LINK_PASSWORD_MAX_LENGTH } from '../limits.js';
+import { PageQuery, pageOf } from './common.js';
 
 /** The redirect status a link answers with; 302 unless asked otherwise. */
 export const RedirectType = z.union([
@@ -39,22 +40,56 @@ export const Link = z
     redirectType: RedirectType,
     clicks: z.number().int(),
     hasPassword: z.boolean(),
+    updatedAt: z.iso.datetime(),
+    status: z
+      .enum(['active', 'expired', 'exhausted'])
+      .describe('Whether the link still redirects, and if not, why'),
   })
   .meta({ id: 'Link' });
 export type Link = z.infer<typeof Link>;
+
+/** The path parameter of every per-link route: a generated code or an alias. */
+export const LinkCodeParams = z.object({
+  code: z.string().min(1).max(256).describe('The generated code or the alias'),
+});
+export type LinkCodeParams = z.infer<typeof LinkCodeParams>;
+
+/** `GET /api/links`: the caller's links, newest first. */
+export const ListLinksQuery = PageQuery;
+export type ListLinksQuery = z.infer<typeof ListLinksQuery>;
+
+/** A page of the caller's links; pass `nextCursor` as `cursor` for the next one. */
+export const LinkPage = pageOf(Link).meta({ id: 'LinkPage' });
+export type LinkPage = z.infer<typeof LinkPage>;
 
 /** One row of a breakdown: a referrer host, device class or browser family and its count. */
 export const Breakdown = z.object({ key: z.string(), clicks: z.number().int() });
 export type Breakdown = z.infer<typeof Breakdown>;
 
+/** The window of `GET /api/links/:code/stats`. */
+export const LinkStatsQuery = z.object({
+  days: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(366)
+    .default(30)
+    .describe('How many days (ending today, UTC) `byDay` and the breakdowns cover'),
+});
+export type LinkStatsQuery = z.infer<typeof LinkStatsQuery>;
+
 export const LinkStats = z
   .object({
-    clicks: z.number().int(),
-    byDay: z.array(z.object({ day: z.iso.date(), clicks: z.number().int() })),
+    clicks: z.number().int().describe('Every click since the link was made'),
+    from: z.iso.date().describe('First day of the window (UTC)'),
+    to: z.iso.date().describe('Last day of the window (UTC): today'),
+    byDay: z
+      .array(z.object({ day: z.iso.date(), clicks: z.number().int() }))
+      .describe('Every day of the window, oldest first, days without clicks included'),
     referrers: z.array(Breakdown).describe('By referrer host; `(direct)` when there was none'),
     devices: z.array(Breakdown).describe('By device class: desktop, mobile, tablet, bot, other'),
     browsers: z.array(Breakdown).describe('By browser family'),
-    bots: z.number().int().describe('Clicks that came from crawlers and other bots'),
+    bots: z.number().int().describe('Clicks in the window that came from crawlers and other bots'),
   })
   .meta({ id: 'LinkStats' });
 export type LinkStats = z.infer<typeof LinkStats>;
@@ -62,3 +97,39 @@ export type LinkStats = z.infer<typeof LinkStats>;
 /** Following a password-protected link. */
 export const UnlockLinkRequest = z.object({ password: z.string().max(LINK_PASSWORD_MAX_LENGTH) });
 export type UnlockLinkRequest = z.infer<typeof UnlockLinkRequest>;
+
+/** The target of a password-protected link, for the right password; the click is counted. */
+export const UnlockLinkResponse = z.object({
+  url: z.string(),
+  redirectType: RedirectType,
+});
+export type UnlockLinkResponse = z.infer<typeof UnlockLinkResponse>;
+
+/** Options of the QR code images (`qr.svg`, `qr.png`). */
+export const QrCodeQuery = z.object({
+  size: z.coerce
+    .number()
+    .int()
+    .min(64)
+    .max(2048)
+    .default(256)
+    .describe('Width and height in pixels'),
+  margin: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(16)
+    .default(4)
+    .describe('Quiet zone around the code, in modules (4 is what the standard asks for)'),
+  dark: z
+    .string()
+    .regex(/^[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$/)
+    .default('000000')
+    .describe('Colour of the modules: RRGGBB or RRGGBBAA, without `#`'),
+  light: z
+    .string()
+    .regex(/^[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$/)
+    .default('ffffff')
+    .describe('Background colour: RRGGBB or RRGGBBAA (`ffffff00` is transparent)'),
+});
+export type QrCodeQuery = z.infer<typeof QrCodeQuery>;

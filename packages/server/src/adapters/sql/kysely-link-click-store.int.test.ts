@@ -1,0 +1,32 @@
+import { describe } from 'vitest';
+import { runClickStoreContract } from '../../domains/links/click-store.contract.js';
+import {
+  createPostgresTestDatabase,
+  createSqliteTestDatabase,
+  type TestDatabase,
+} from '../../test-support/databases.js';
+import { servicesAvailable } from '../../test-support/services.js';
+import { KyselyLinkClickStore } from './kysely-link-click-store.js';
+import { KyselyLinkStore } from './kysely-link-store.js';
+
+function fixture(open: () => Promise<TestDatabase>) {
+  return async () => {
+    const database = await open();
+    return {
+      clicks: new KyselyLinkClickStore(database.handle.db),
+      links: new KyselyLinkStore(database.handle.db),
+      dispose: () => database.dispose(),
+    };
+  };
+}
+
+describe(KyselyLinkClickStore.name, () => {
+  runClickStoreContract('SQLite', fixture(createSqliteTestDatabase));
+});
+
+describe.skipIf(!(await servicesAvailable(['postgres'])))(
+  `${KyselyLinkClickStore.name} on PostgreSQL`,
+  () => {
+    runClickStoreContract('PostgreSQL', fixture(createPostgresTestDatabase));
+  },
+);

@@ -1,0 +1,153 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import type {
+  ClickStore,
+  KeyCount,
+  LinkClicks,
+  StoredClickStats,
+} from '../../domains/links/click-store.js';
+import { isForeignKeyViolation } from './sql-errors.js';
+import { linkStorageError } from './kysely-link-errors.js';
+
+/** Ids per `IN (...)` list and rows per multi-row insert: well under both engines' limits. */
+const CHUNK = 400;
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+const clickSum = sql<number>`cast(sum(clicks) as bigint)`;
+
+/** Aggregated clicks in SQLite or PostgreSQL, through one Kysely code path. */
+export class KyselyLinkClickStore implements ClickStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async addClicks(batch: readonly LinkClicks[]): Promise<void> {
+    if (batch.length === 0) return;
+    // A link deleted between the existence check and the insert (PostgreSQL runs them
+    // concurrently) fails the transaction on its foreign key: check again and retry.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.db.transaction().execute((trx) => this.#write(trx, batch));
+        return;
+      } catch (error) {
+        if (attempt < 3 && isForeignKeyViolation(error)) continue;
+        throw linkStorageError(error);
+      }
+    }
+  }
+
+  async #write(trx: Transaction<Database>, batch: readonly LinkClicks[]): Promise<void> {
+    const existing = new Set<string>();
+    for (const ids of chunks([...new Set(batch.map((b) => b.linkId))], CHUNK)) {
+      const rows = await trx.selectFrom('links').select('id').where('id', 'in', ids).execute();
+      for (const row of rows) existing.add(row.id);
+    }
+    const live = batch.filter((b) => existing.has(b.linkId));
+
+    const totals = new Map<string, number>();
+    for (const b of live) {
+      if (b.uncounted > 0) totals.set(b.linkId, (totals.get(b.linkId) ?? 0) + b.uncounted);
+    }
+    for (const part of chunks([...totals], CHUNK)) {
+      const increment = sql<number>`case id ${sql.join(
+        part.map(([id, n]) => sql`when ${id} then cast(${n} as bigint)`),
+        sql` `,
+      )} else 0 end`;
+      await trx
+        .updateTable('links')
+        .set((eb) => ({ clicks: eb('clicks', '+', increment) }))
+        .where(
+          'id',
+          'in',
+          part.map(([id]) => id),
+        )
+        .execute();
+    }
+
+    // One row per key: PostgreSQL refuses to update a row twice in one upsert.
+    const rows = new Map<
+      string,
+      {
+        link_id: string;
+        day: number;
+        referrer: string;
+        device: string;
+        browser: string;
+        bot: number;
+        clicks: number;
+      }
+    >();
+    for (const b of live) {
+      for (const r of b.rows) {
+        const key = `${b.linkId}\u0001${r.day}\u0001${r.referrer}\u0001${r.device}\u0001${r.browser}\u0001${r.bot ? 1 : 0}`;
+        const row = rows.get(key);
+        if (row !== undefined) row.clicks += r.clicks;
+        else
+          rows.set(key, {
+            link_id: b.linkId,
+            day: r.day,
+            referrer: r.referrer,
+            device: r.device,
+            browser: r.browser,
+            bot: r.bot ? 1 : 0,
+            clicks: r.clicks,
+          });
+      }
+    }
+    for (const part of chunks([...rows.values()], CHUNK)) {
+      await trx
+        .insertInto('link_clicks')
+        .values(part)
+        .onConflict((oc) =>
+          oc
+            .columns(['link_id', 'day', 'referrer', 'device', 'browser', 'bot'])
+            .doUpdateSet((eb) => ({
+              clicks: eb('link_clicks.clicks', '+', eb.ref('excluded.clicks')),
+            })),
+        )
+        .execute();
+    }
+  }
+
+  async statsOf(linkId: string, fromDay: number, limit: number): Promise<StoredClickStats> {
+    try {
+      const base = this.db
+        .selectFrom('link_clicks')
+        .where('link_id', '=', linkId)
+        .where('day', '>=', fromDay);
+      const breakdown = async (column: 'referrer' | 'device' | 'browser'): Promise<KeyCount[]> => {
+        const rows = await base
+          .select([column, clickSum.as('clicks')])
+          .groupBy(column)
+          .orderBy('clicks', 'desc')
+          .orderBy(column)
+          .limit(limit)
+          .execute();
+        return rows.map((r) => ({ key: r[column], clicks: Number(r.clicks) }));
+      };
+      const [byDay, referrers, devices, browsers, bots] = await Promise.all([
+        base
+          .select(['day', clickSum.as('clicks')])
+          .groupBy('day')
+          .orderBy('day')
+          .execute(),
+        breakdown('referrer'),
+        breakdown('device'),
+        breakdown('browser'),
+        base.select(clickSum.as('clicks')).where('bot', '=', 1).executeTakeFirst(),
+      ]);
+      return {
+        byDay: byDay.map((r) => ({ day: Number(r.day), clicks: Number(r.clicks) })),
+        referrers,
+        devices,
+        browsers,
+        bots: Number(bots?.clicks ?? 0),
+      };
+    } catch (error) {
+      throw linkStorageError(error);
+    }
+  }
+}

@@ -1,0 +1,92 @@
+import { createHmac, hkdfSync } from 'node:crypto';
+import { CODE_SPACE } from './base62.js';
+
+/** A keyed bijection of `[0, domain)`: ids in, codes' values out, and back. */
+export interface CodePermutation {
+  readonly domain: number;
+  /** The value an id maps to; distinct ids always give distinct values. */
+  permute(id: number): number;
+  /** The id a value came from. */
+  invert(value: number): number;
+}
+
+/** Rounds of the Feistel network; 8 is well past the 4 that make it a strong PRP. */
+const ROUNDS = 8;
+
+/**
+ * Builds the permutation from a secret (32 bytes). A balanced Feistel network over
+ * the smallest even number of bits that covers `domain`, with HMAC-SHA256 as the
+ * round function under round keys derived (HKDF) from the secret; cycle-walking
+ * brings every value back into `[0, domain)`. Without the secret, consecutive ids
+ * give codes that look unrelated and cannot be predicted.
+ */
+export function createCodePermutation(
+  secret: Uint8Array,
+  domain: number = CODE_SPACE,
+): CodePermutation {
+  if (secret.length < 32) throw new RangeError('the link key must be at least 32 bytes');
+  if (!Number.isSafeInteger(domain) || domain < 4) throw new RangeError('domain too small');
+  let bits = 0;
+  while (2 ** bits < domain) bits++;
+  const halfBits = Math.max(1, Math.ceil(bits / 2));
+  // Halves stay below 2^26 so that 32-bit bitwise operations are exact.
+  if (halfBits > 26) throw new RangeError('domain too large');
+  const half = 2 ** halfBits;
+  const mask = half - 1;
+  const roundKeys = Array.from({ length: ROUNDS }, (_, round) =>
+    Buffer.from(hkdfSync('sha256', secret, 'switchboard/link-codes', `feistel round ${round}`, 32)),
+  );
+  const block = Buffer.alloc(4);
+
+  const roundFunction = (round: number, value: number): number => {
+    block.writeUInt32BE(value, 0);
+    const digest = createHmac('sha256', roundKeys[round]!).update(block).digest();
+    return digest.readUInt32BE(0) & mask;
+  };
+
+  const encrypt = (value: number): number => {
+    let left = Math.floor(value / half);
+    let right = value & mask;
+    for (let round = 0; round < ROUNDS; round++) {
+      const next = (left ^ roundFunction(round, right)) >>> 0;
+      left = right;
+      right = next;
+    }
+    return left * half + right;
+  };
+
+  const decrypt = (value: number): number => {
+    let left = Math.floor(value / half);
+    let right = value & mask;
+    for (let round = ROUNDS - 1; round >= 0; round--) {
+      const previous = (right ^ roundFunction(round, left)) >>> 0;
+      right = left;
+      left = previous;
+    }
+    return left * half + right;
+  };
+
+  const check = (value: number) => {
+    if (!Number.isSafeInteger(value) || value < 0 || value >= domain) {
+      throw new RangeError(`${value} is outside [0, ${domain})`);
+    }
+  };
+
+  return {
+    domain,
+    permute(id) {
+      check(id);
+      // Cycle-walking: the network permutes [0, 2^bits); stepping again from a value
+      // outside the domain stays on the same cycle, so the restriction is a bijection.
+      let value = encrypt(id);
+      while (value >= domain) value = encrypt(value);
+      return value;
+    },
+    invert(value) {
+      check(value);
+      let id = decrypt(value);
+      while (id >= domain) id = decrypt(id);
+      return id;
+    },
+  };
+}
