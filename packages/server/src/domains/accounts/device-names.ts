@@ -26,11 +26,11 @@ export function deviceNameFrom(userAgent: string | null): string {
   let name: string;
   if (browser.name !== undefined) {
     name = where === undefined ? browser.name : `${browser.name} on ${where}`;
-  } else if (where !== undefined) {
-    name = where;
   } else {
     // Scripts send `product/version (comment)`: the product says enough.
-    name = userAgent.split(/[\s/;(]/, 1)[0] ?? '';
+    const product = userAgent.split(/[\s/;(]/, 1)[0] ?? '';
+    name =
+      where === undefined || product === '' ? product || where || '' : `${product} on ${where}`;
   }
   name = name.trim().slice(0, DEVICE_NAME_MAX_LENGTH);
   return name.length > 0 ? name : 'Unknown device';
