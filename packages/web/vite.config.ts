@@ -6,7 +6,18 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   plugins: [react()],
   resolve: { conditions: ['@switchboard/source', 'module', 'browser', 'development|production'] },
-  build: { outDir: 'dist', emptyOutDir: true, sourcemap: true },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    sourcemap: true,
+    rolldownOptions: {
+      treeshake: {
+        // The shared package's modules only declare schemas and constants; the app uses its
+        // types, limits and error table, so the zod schemas it never reads can be dropped.
+        moduleSideEffects: (id: string) => !/[\\/]packages[\\/]shared[\\/]/.test(id),
+      },
+    },
+  },
   server: {
     proxy: {
       '/api': 'http://localhost:3000',

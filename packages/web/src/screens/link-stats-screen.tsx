@@ -1,0 +1,271 @@
+import type { Link as ShortLink, LinkStats } from '@switchboard/shared';
+import { useState } from 'react';
+import { Link, useLocation } from 'wouter';
+import { describeError } from '../api/error-messages.js';
+import { ApiError } from '../api/http.js';
+import { fetchLink, fetchStats } from '../api/links.js';
+import { useSession } from '../api/session.js';
+import { BreakdownTable } from '../components/breakdown.js';
+import { ClicksChart } from '../components/clicks-chart.js';
+import { CopyButton } from '../components/copy-button.js';
+import { Dialog } from '../components/dialog.js';
+import { QrPanel } from '../components/qr-panel.js';
+import { PageHeader } from '../components/shell.js';
+import { LoadError, Loading } from '../components/status.js';
+import { clickBars, daysSince } from '../lib/clicks-series.js';
+import { formatCount, formatDateTime } from '../lib/dates.js';
+import { useResource } from '../lib/use-resource.js';
+import { LinkFacts } from './shorten-screen.js';
+
+/** Periods the page offers; only those shorter than the link's life, and always a week. */
+const RANGES: readonly { days: number; label: string }[] = [
+  { days: 7, label: '7 days' },
+  { days: 30, label: '30 days' },
+  { days: 90, label: '90 days' },
+  { days: 365, label: '12 months' },
+];
+
+/** The longest window `GET /api/links/:code/stats?days=` serves. */
+const STATS_DAYS_MAX = 366;
+
+const DEVICE_NAMES: Record<string, string> = {
+  desktop: 'Desktop',
+  mobile: 'Mobile',
+  tablet: 'Tablet',
+  bot: 'Bot',
+  other: 'Other',
+};
+
+const referrerName = (key: string) => (key === '(direct)' ? 'Direct or unknown' : key);
+const deviceName = (key: string) => DEVICE_NAMES[key] ?? key;
+
+/** A link's stats: total clicks, clicks over time, and where they came from. */
+export function LinkStatsScreen({ code }: { code: string }) {
+  const [link, linkControls] = useResource(code, (signal) => fetchLink(code, signal));
+  return (
+    <div className="stack stack--lg">
+      {link.status === 'ready' ? (
+        <StatsView link={link.data} onLinkRefresh={linkControls.reload} />
+      ) : (
+        <PageHeader title={`Stats for ${code}`} documentTitle={`Stats for ${code}`} />
+      )}
+      {link.status === 'loading' && <Loading label="Loading the stats…" />}
+      {link.status === 'error' && (
+        <StatsError code={code} error={link.error} onRetry={linkControls.reload} />
+      )}
+    </div>
+  );
+}
+
+function StatsError({
+  code,
+  error,
+  onRetry,
+}: {
+  code: string;
+  error: unknown;
+  onRetry: () => void;
+}) {
+  const session = useSession();
+  const [path] = useLocation();
+  const apiCode = error instanceof ApiError ? error.code : null;
+  if (apiCode === 'LINK_NOT_FOUND' || apiCode === 'NOT_FOUND') {
+    return (
+      <div className="state state--error" role="alert">
+        <p className="state__title">No link “{code}”</p>
+        <p>{describeError(error)}</p>
+        <Link href={session === null ? '/' : '/links'} className="button button--secondary">
+          {session === null ? 'Shorten a link' : 'Back to my links'}
+        </Link>
+      </div>
+    );
+  }
+  if (apiCode === 'NOT_LINK_OWNER' || apiCode === 'FORBIDDEN' || apiCode === 'UNAUTHENTICATED') {
+    return (
+      <div className="state state--error" role="alert">
+        <p className="state__title">These stats are private</p>
+        <p>Only the account that created this link can see its stats.</p>
+        {session === null ? (
+          <Link href={`/login?next=${encodeURIComponent(path)}`} className="button button--primary">
+            Sign in
+          </Link>
+        ) : (
+          <p className="muted">You are signed in as {session.username}, which does not own it.</p>
+        )}
+      </div>
+    );
+  }
+  return <LoadError error={error} onRetry={onRetry} />;
+}
+
+function StatsView({ link, onLinkRefresh }: { link: ShortLink; onLinkRefresh: () => void }) {
+  const age = daysSince(link.createdAt, Date.now());
+  const ranges = RANGES.filter((r) => r.days < age || r.days === 7);
+  const sinceCreated = age <= STATS_DAYS_MAX;
+  const [days, setDays] = useState<number>(Math.min(30, Math.max(7, age)));
+  const [stats, statsControls] = useResource(
+    `${link.code}:${days}`,
+    (signal) => fetchStats(link.code, days, signal),
+    { keepPrevious: true },
+  );
+  const [qrOpen, setQrOpen] = useState(false);
+  const display = link.shortUrl.replace(/^https?:\/\//, '');
+  const period = days === 365 ? 'the last 12 months' : `the last ${days} days`;
+  const refreshing = statsControls.refreshing;
+
+  const refresh = () => {
+    onLinkRefresh();
+    statsControls.reload();
+  };
+
+  return (
+    <>
+      <PageHeader title={display} documentTitle={`Stats for ${link.code}`}>
+        <p className="page-header__lead stats__target" title={link.url}>
+          <span className="visually-hidden">Goes to </span>
+          <span aria-hidden="true">→ </span>
+          <a href={link.url} rel="noreferrer nofollow" target="_blank">
+            {link.url}
+          </a>
+        </p>
+        <p className="muted">Created {formatDateTime(link.createdAt)}</p>
+        <LinkFacts link={link} />
+        <div className="page-header__actions">
+          <CopyButton value={link.shortUrl} className="button button--primary" />
+          <button
+            type="button"
+            className="button button--secondary"
+            onClick={() => setQrOpen(true)}
+          >
+            QR code
+          </button>
+          <button
+            type="button"
+            className="button button--ghost"
+            onClick={refresh}
+            disabled={refreshing}
+            aria-busy={refreshing}
+          >
+            {refreshing ? 'Refreshing…' : 'Refresh'}
+          </button>
+        </div>
+      </PageHeader>
+
+      <fieldset className="segmented segmented--page">
+        <legend className="visually-hidden">Period</legend>
+        {ranges.map((r) => (
+          <label key={r.days} className="segmented__option">
+            <input
+              type="radio"
+              name="range"
+              value={r.days}
+              checked={days === r.days}
+              onChange={() => setDays(r.days)}
+            />
+            <span>{r.label}</span>
+          </label>
+        ))}
+        {sinceCreated && !ranges.some((r) => r.days === Math.max(7, age)) && (
+          <label className="segmented__option">
+            <input
+              type="radio"
+              name="range"
+              value="since"
+              checked={days === Math.max(7, age)}
+              onChange={() => setDays(Math.max(7, age))}
+            />
+            <span>Since created</span>
+          </label>
+        )}
+      </fieldset>
+
+      {stats.status === 'loading' && <Loading label="Loading the stats…" />}
+      {stats.status === 'error' && (
+        <StatsError code={link.code} error={stats.error} onRetry={statsControls.reload} />
+      )}
+      {stats.status === 'ready' && (
+        <StatsBody link={link} stats={stats.data} period={period} busy={refreshing} />
+      )}
+
+      {qrOpen && (
+        <Dialog open title={`QR code for ${link.code}`} onClose={() => setQrOpen(false)}>
+          <QrPanel code={link.code} shortUrl={link.shortUrl} />
+        </Dialog>
+      )}
+    </>
+  );
+}
+
+function StatsBody({
+  link,
+  stats,
+  period,
+  busy,
+}: {
+  link: ShortLink;
+  stats: LinkStats;
+  period: string;
+  busy: boolean;
+}) {
+  const bars = clickBars(stats.byDay, stats.from, stats.to);
+  const inPeriod = stats.byDay.reduce((sum, d) => sum + d.clicks, 0);
+  const people = Math.max(0, inPeriod - stats.bots);
+  const weekly = bars.some((b) => b.days > 1);
+  return (
+    <div className="stack stack--lg" aria-busy={busy}>
+      <section aria-labelledby="totals-title">
+        <h2 id="totals-title" className="visually-hidden">
+          Totals
+        </h2>
+        <dl className="tiles">
+          <div className="tile">
+            <dt>Total clicks</dt>
+            <dd data-testid="total-clicks">{formatCount(Math.max(stats.clicks, link.clicks))}</dd>
+          </div>
+          <div className="tile">
+            <dt>In {period}</dt>
+            <dd data-testid="period-clicks">{formatCount(inPeriod)}</dd>
+          </div>
+          <div className="tile">
+            <dt>People</dt>
+            <dd>{formatCount(people)}</dd>
+          </div>
+          <div className="tile">
+            <dt>Bots and crawlers</dt>
+            <dd>{formatCount(stats.bots)}</dd>
+          </div>
+        </dl>
+      </section>
+
+      <section className="card" aria-labelledby="over-time-title">
+        <h2 id="over-time-title" className="card__title card__title--spaced">
+          Clicks per {weekly ? 'week' : 'day'}
+        </h2>
+        <ClicksChart bars={bars} title={`Clicks per ${weekly ? 'week' : 'day'}, ${period}`} />
+      </section>
+
+      <div className="breakdowns">
+        <BreakdownTable
+          title="Referrers"
+          keyLabel="Referrer"
+          rows={stats.referrers}
+          total={inPeriod}
+          nameOf={referrerName}
+        />
+        <BreakdownTable
+          title="Devices"
+          keyLabel="Device"
+          rows={stats.devices}
+          total={inPeriod}
+          nameOf={deviceName}
+        />
+        <BreakdownTable
+          title="Browsers"
+          keyLabel="Browser"
+          rows={stats.browsers}
+          total={inPeriod}
+        />
+      </div>
+    </div>
+  );
+}
