@@ -30,75 +30,76 @@ export class MemoryHistoryStore implements HistoryStore {
   #closed = false;
 
   getSyncState(): Promise<SyncState | null> {
-    this.#check();
-    return Promise.resolve(this.#syncState === null ? null : structuredClone(this.#syncState));
+    return this.#run(() => (this.#syncState === null ? null : structuredClone(this.#syncState)));
   }
 
   getMessages(keys: readonly string[]): Promise<Array<StoredMessage | undefined>> {
-    this.#check();
-    return Promise.resolve(keys.map((key) => copy(this.#messages.get(key))));
+    return this.#run(() => keys.map((key) => copy(this.#messages.get(key))));
   }
 
   findMessagesById(id: string): Promise<StoredMessage[]> {
-    this.#check();
-    const keys = [...(this.#byId.get(id) ?? [])];
-    return Promise.resolve(keys.map((key) => structuredClone(this.#messages.get(key)!)));
+    return this.#run(() =>
+      [...(this.#byId.get(id) ?? [])].map((key) => structuredClone(this.#messages.get(key)!)),
+    );
   }
 
   listMessages(conversationId: ConversationId, query: HistoryQuery = {}): Promise<StoredMessage[]> {
-    this.#check();
-    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const all = [...(this.#byConversation.get(conversationId)?.values() ?? [])]
-      .filter((m) => query.before === undefined || m.sortKey < query.before)
-      .sort(bySortKey);
-    return Promise.resolve(all.slice(Math.max(0, all.length - limit)).map(clone));
+    return this.#run(() => {
+      const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+      const all = [...(this.#byConversation.get(conversationId)?.values() ?? [])]
+        .filter((m) => query.before === undefined || m.sortKey < query.before)
+        .sort(bySortKey);
+      return all.slice(Math.max(0, all.length - limit)).map(clone);
+    });
   }
 
   listUnread(conversationId: ConversationId): Promise<StoredMessage[]> {
-    this.#check();
-    const unread = [...(this.#byConversation.get(conversationId)?.values() ?? [])]
-      .filter((m) => m.unreadIn === conversationId)
-      .sort(bySortKey);
-    return Promise.resolve(unread.map(clone));
+    return this.#run(() =>
+      [...(this.#byConversation.get(conversationId)?.values() ?? [])]
+        .filter((m) => m.unreadIn === conversationId)
+        .sort(bySortKey)
+        .map(clone),
+    );
   }
 
   listOutbox(): Promise<StoredMessage[]> {
-    this.#check();
-    const pending = [...this.#messages.values()]
-      .filter((m) => m.outboxOrder !== undefined)
-      .sort((a, b) => a.outboxOrder! - b.outboxOrder!);
-    return Promise.resolve(pending.map(clone));
+    return this.#run(() =>
+      [...this.#messages.values()]
+        .filter((m) => m.outboxOrder !== undefined)
+        .sort((a, b) => a.outboxOrder! - b.outboxOrder!)
+        .map(clone),
+    );
   }
 
   getConversations(
     ids: readonly ConversationId[],
   ): Promise<Array<ConversationSummary | undefined>> {
-    this.#check();
-    return Promise.resolve(ids.map((id) => copy(this.#conversations.get(id))));
+    return this.#run(() => ids.map((id) => copy(this.#conversations.get(id))));
   }
 
   listConversations(): Promise<ConversationSummary[]> {
-    this.#check();
-    const all = [...this.#conversations.values()].sort(
-      (a, b) => b.lastActivity - a.lastActivity || (a.conversationId < b.conversationId ? -1 : 1),
+    return this.#run(() =>
+      [...this.#conversations.values()]
+        .sort(
+          (a, b) =>
+            b.lastActivity - a.lastActivity || (a.conversationId < b.conversationId ? -1 : 1),
+        )
+        .map(clone),
     );
-    return Promise.resolve(all.map(clone));
   }
 
   write(changes: StoreWrite): Promise<void> {
-    this.#check();
-    this.apply(structuredClone(changes));
-    return Promise.resolve();
+    return this.#run(() => this.apply(structuredClone(changes)));
   }
 
   clear(): Promise<void> {
-    this.#check();
-    this.#syncState = null;
-    this.#messages.clear();
-    this.#byConversation.clear();
-    this.#byId.clear();
-    this.#conversations.clear();
-    return Promise.resolve();
+    return this.#run(() => {
+      this.#syncState = null;
+      this.#messages.clear();
+      this.#byConversation.clear();
+      this.#byId.clear();
+      this.#conversations.clear();
+    });
   }
 
   close(): Promise<void> {
@@ -149,8 +150,14 @@ export class MemoryHistoryStore implements HistoryStore {
     keys.add(message.key);
   }
 
-  #check(): void {
-    if (this.#closed) throw new Error('this history store is closed');
+  /** Runs a read or write; a closed store answers a rejected promise, as async stores do. */
+  #run<T>(task: () => T): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error('this history store is closed'));
+    try {
+      return Promise.resolve(task());
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 }
 

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { normaliseBaseUrl, webSocketUrl } from './http-api.js';
+import {
+  addressOf,
+  conversationIdOf,
+  furthestStatus,
+  isConversationId,
+  sortKeyOf,
+} from './model.js';
+
+describe(conversationIdOf.name, () => {
+  it('files a 1:1 message under the other user, whichever way it went', () => {
+    expect(conversationIdOf({ from: { user: 'bob' }, to: { user: 'me' } }, 'me')).toBe('user:bob');
+    expect(conversationIdOf({ from: { user: 'me' }, to: { user: 'bob' } }, 'me')).toBe('user:bob');
+    expect(conversationIdOf({ from: { user: 'me' }, to: { user: 'me' } }, 'me')).toBe('user:me');
+  });
+
+  it('files a group message under the group', () => {
+    expect(conversationIdOf({ from: { user: 'bob' }, to: { group: 'g1' } }, 'me')).toBe('group:g1');
+  });
+});
+
+describe(addressOf.name, () => {
+  it('turns a conversation id back into an address', () => {
+    expect(addressOf('group:g1')).toEqual({ group: 'g1' });
+    expect(addressOf('user:u:1')).toEqual({ user: 'u:1' });
+    expect(isConversationId('user:')).toBe(false);
+    expect(isConversationId('channel:x')).toBe(false);
+  });
+});
+
+describe(sortKeyOf.name, () => {
+  it('sorts by timestamp as strings do', () => {
+    expect(sortKeyOf(999, 'z') < sortKeyOf(1_000, 'a')).toBe(true);
+    expect(sortKeyOf(1_000, 'a') < sortKeyOf(1_000, 'b')).toBe(true);
+  });
+});
+
+describe(furthestStatus.name, () => {
+  it('never goes back from read', () => {
+    expect(furthestStatus('read', 'delivered')).toBe('read');
+    expect(furthestStatus('sent', 'delivered')).toBe('delivered');
+  });
+});
+
+describe(webSocketUrl.name, () => {
+  it('maps http to ws and https to wss, keeping a path prefix', () => {
+    expect(webSocketUrl('http://localhost:3000')).toBe('ws://localhost:3000/ws');
+    expect(webSocketUrl('https://chat.example/sb/')).toBe('wss://chat.example/sb/ws');
+    expect(normaliseBaseUrl('wss://chat.example/')).toBe('https://chat.example');
+    expect(() => normaliseBaseUrl('ftp://x')).toThrow(/http/);
+  });
+});
