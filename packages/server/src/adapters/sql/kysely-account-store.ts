@@ -1,5 +1,5 @@
 import { AppError } from '@switchboard/shared';
-import type { Kysely, Selectable } from 'kysely';
+import type { CompiledQuery, Kysely, Selectable } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import type { ApiTokensTable, DevicesTable, UsersTable } from '../../db/tables/accounts.js';
 import type {
@@ -46,7 +46,43 @@ const TOKEN_COLUMNS = [
  * Each method is one statement, or a sequence whose intermediate states are valid.
  */
 export class KyselyAccountStore implements AccountStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  /**
+   * The two lookups every authenticated request makes, compiled once: building and
+   * compiling a query costs more than SQLite takes to answer it.
+   */
+  private readonly sessionQuery;
+  private readonly apiTokenQuery;
+
+  constructor(private readonly db: Kysely<Database>) {
+    this.sessionQuery = db
+      .selectFrom('devices')
+      .innerJoin('users', 'users.id', 'devices.user_id')
+      .select([
+        'devices.id',
+        'devices.user_id',
+        'devices.name',
+        'devices.user_agent',
+        'devices.created_at',
+        'devices.last_seen_at',
+        'users.username',
+      ])
+      .where('devices.token_hash', '=', '')
+      .compile();
+    this.apiTokenQuery = db
+      .selectFrom('api_tokens')
+      .innerJoin('users', 'users.id', 'api_tokens.user_id')
+      .select([
+        'api_tokens.id',
+        'api_tokens.user_id',
+        'api_tokens.name',
+        'api_tokens.created_at',
+        'api_tokens.last_used_at',
+        'api_tokens.expires_at',
+        'users.username',
+      ])
+      .where('api_tokens.token_hash', '=', '')
+      .compile();
+  }
 
   async createUser(user: UserRecord, device: NewDevice): Promise<void> {
     try {
@@ -200,20 +236,8 @@ export class KyselyAccountStore implements AccountStore {
   }
 
   async findSession(tokenHash: string): Promise<SessionRecord | null> {
-    const row = await this.db
-      .selectFrom('devices')
-      .innerJoin('users', 'users.id', 'devices.user_id')
-      .select([
-        'devices.id',
-        'devices.user_id',
-        'devices.name',
-        'devices.user_agent',
-        'devices.created_at',
-        'devices.last_seen_at',
-        'users.username',
-      ])
-      .where('devices.token_hash', '=', tokenHash)
-      .executeTakeFirst();
+    const { rows } = await this.db.executeQuery(withParameter(this.sessionQuery, tokenHash));
+    const row = rows[0];
     return row === undefined ? null : { device: toDevice(row), username: row.username };
   }
 
@@ -268,20 +292,8 @@ export class KyselyAccountStore implements AccountStore {
   }
 
   async findApiToken(tokenHash: string): Promise<ApiTokenLookup | null> {
-    const row = await this.db
-      .selectFrom('api_tokens')
-      .innerJoin('users', 'users.id', 'api_tokens.user_id')
-      .select([
-        'api_tokens.id',
-        'api_tokens.user_id',
-        'api_tokens.name',
-        'api_tokens.created_at',
-        'api_tokens.last_used_at',
-        'api_tokens.expires_at',
-        'users.username',
-      ])
-      .where('api_tokens.token_hash', '=', tokenHash)
-      .executeTakeFirst();
+    const { rows } = await this.db.executeQuery(withParameter(this.apiTokenQuery, tokenHash));
+    const row = rows[0];
     return row === undefined ? null : { token: toApiToken(row), username: row.username };
   }
 
@@ -293,6 +305,11 @@ export class KyselyAccountStore implements AccountStore {
       .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', at)]))
       .execute();
   }
+}
+
+/** A compiled single-parameter query with its parameter replaced. */
+function withParameter<R>(query: CompiledQuery<R>, value: string): CompiledQuery<R> {
+  return { ...query, parameters: [value] };
 }
 
 function userRow(user: UserRecord): UsersTable {
