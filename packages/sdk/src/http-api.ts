@@ -89,6 +89,11 @@ export class HttpApi {
     return this.request('GET', `/api/users/by-username/${segment(username)}`, PublicUser);
   }
 
+  /** `GET /api/users/:userId`. */
+  userById(userId: string): Promise<PublicUser> {
+    return this.request('GET', `/api/users/${segment(userId)}`, PublicUser);
+  }
+
   /** `GET /api/users/:userId/presence`: a contact's presence (404 for a non-contact). */
   presence(userId: string): Promise<Presence> {
     return this.request('GET', `/api/users/${segment(userId)}/presence`, Presence);

@@ -108,6 +108,16 @@ export class UsersApi {
   }
 
   /**
+   * Finds a user by id (throws `USER_NOT_FOUND`): names for the ids in messages.
+   *
+   * @example
+   * const { username } = await client.users.byId(message.from.user);
+   */
+  byId(userId: string): Promise<PublicUser> {
+    return this.api.userById(userId);
+  }
+
+  /**
    * A contact's presence now (404 for someone who is not a contact).
    *
    * @example
