@@ -96,6 +96,10 @@ export type Device = z.infer<typeof Device>;
 export const DeviceList = z.object({ items: z.array(Device) });
 export type DeviceList = z.infer<typeof DeviceList>;
 
+/** `POST /api/devices/sign-out-others`: how many devices were signed out. */
+export const SignOutOthersResponse = z.object({ signedOut: z.number().int().min(0) });
+export type SignOutOthersResponse = z.infer<typeof SignOutOthersResponse>;
+
 /** A personal API token for scripts. The secret is shown once, at creation. */
 export const ApiToken = z.object({
   tokenId: Id,

@@ -283,6 +283,26 @@ export class AccountService {
     }
   }
 
+  /** Signs out every device of the caller's account but the caller's own; answers how many. */
+  async signOutOtherDevices(principal: Principal): Promise<number> {
+    const deviceId = requireSession(principal, 'sign devices out');
+    const revoked = await this.store.removeOtherDevices(principal.userId, deviceId);
+    if (revoked.length > 0) {
+      this.logger.info(
+        { userId: principal.userId, deviceIds: revoked, reason: 'signed out by another device' },
+        'devices signed out',
+      );
+      this.devices.announce(
+        revoked.map((id) => ({
+          userId: principal.userId,
+          deviceId: id,
+          change: 'revoked' as const,
+        })),
+      );
+    }
+    return revoked.length;
+  }
+
   /** Creates a personal API token; its secret is in this answer only. */
   async createApiToken(
     principal: Principal,

@@ -12,6 +12,7 @@ import {
   PublicUser,
   RegisterRequest,
   SessionResponse,
+  SignOutOthersResponse,
   TokenIdParams,
   UpdateMeRequest,
   UserIdParams,
@@ -278,6 +279,22 @@ export function registerAccountRoutes(
       await service.revokeDevice(principalOf(request), request.params.deviceId);
       return reply.code(204).send();
     },
+  );
+
+  api.post(
+    '/api/devices/sign-out-others',
+    {
+      ...signedIn,
+      schema: {
+        tags: TAGS,
+        summary: 'Sign out every device but this one, at once (sessions only)',
+        security: SIGNED_IN,
+        response: { 200: SignOutOthersResponse, ...errors(401, 403) },
+      },
+    },
+    async (request) => ({
+      signedOut: await service.signOutOtherDevices(principalOf(request)),
+    }),
   );
 
   api.post(

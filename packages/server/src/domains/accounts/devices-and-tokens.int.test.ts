@@ -120,6 +120,48 @@ describe('devices and API tokens over HTTP', () => {
     });
   });
 
+  describe('POST /api/devices/sign-out-others', () => {
+    it("signs out every device but the caller's, at once, and keeps API tokens", async () => {
+      const user = await registerUser(server.baseUrl);
+      const laptop = await loginUser(server.baseUrl, user);
+      const phone = await loginUser(server.baseUrl, user);
+      const created = await call<CreatedApiToken>('POST', '/api/tokens', {
+        token: user.token,
+        body: { name: 'kept' },
+      });
+      const seen = changes.length;
+      const res = await call('POST', '/api/devices/sign-out-others', { token: laptop.token });
+      expect(res).toMatchObject({ status: 200, body: { signedOut: 2 } });
+      for (const token of [user.token, phone.token]) {
+        expectError(await call('GET', '/api/me', { token }), 401, 'UNAUTHENTICATED');
+      }
+      expect((await call('GET', '/api/me', { token: laptop.token })).status).toBe(200);
+      expect((await call('GET', '/api/me', { token: created.body.token })).status).toBe(200);
+      expect(
+        changes
+          .slice(seen)
+          .map((c) => c.deviceId)
+          .sort(),
+      ).toEqual([user.deviceId, phone.deviceId].sort());
+      const again = await call('POST', '/api/devices/sign-out-others', { token: laptop.token });
+      expect(again.body).toEqual({ signedOut: 0 });
+    });
+
+    it('is refused to an API token with 403 FORBIDDEN', async () => {
+      const user = await registerUser(server.baseUrl);
+      const created = await call<CreatedApiToken>('POST', '/api/tokens', {
+        token: user.token,
+        body: { name: 'script' },
+      });
+      expectError(
+        await call('POST', '/api/devices/sign-out-others', { token: created.body.token }),
+        403,
+        'FORBIDDEN',
+      );
+      expect((await call('GET', '/api/me', { token: user.token })).status).toBe(200);
+    });
+  });
+
   describe('personal API tokens', () => {
     it('creates a token whose secret is shown once, lists it without the secret, and authenticates with it', async () => {
       const user = await registerUser(server.baseUrl);
