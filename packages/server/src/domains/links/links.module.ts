@@ -1,16 +1,163 @@
+import fs from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+import { Counter, Gauge } from 'prom-client';
+import { MemoryLinkCache } from '../../adapters/memory/memory-link-cache.js';
+import { KyselyLinkClickStore } from '../../adapters/sql/kysely-link-click-store.js';
+import { KyselyLinkIdAllocator } from '../../adapters/sql/kysely-link-id-allocator.js';
+import { KyselyLinkStore } from '../../adapters/sql/kysely-link-store.js';
 import type { Deps } from '../../deps.js';
 import type { AccountsModule } from '../accounts/accounts.module.js';
+import { ClickAggregator } from './click-aggregator.js';
+import { CodeGenerator } from './code-generator.js';
+import { createCodePermutation } from './code-permutation.js';
+import { loadOrCreateLinkKey } from './link-key-file.js';
+import { QrRenderer } from './link-qr.js';
+import { LinkService } from './link-service.js';
+import { registerLinkRoutes } from './links.routes.js';
+import { registerRedirectRoutes, type RedirectCounters } from './redirect.routes.js';
+import { createUrlPolicy, parseBlocklist } from './url-policy.js';
+import { VisitorClassifier } from './visitor-profile.js';
 
 /** What the links domain offers the rest of the app. */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface LinksModule {}
+export interface LinksModule {
+  readonly service: LinkService;
+  /** Writes the buffered clicks now (the timer and shutdown do it on their own). */
+  flushClicks(): Promise<void>;
+}
 
 /** Builds the links service on the configured stores and registers its routes. */
-export function installLinks(
-  _app: FastifyInstance,
-  _deps: Deps,
-  _accounts: AccountsModule,
+export async function installLinks(
+  app: FastifyInstance,
+  deps: Deps,
+  accounts: AccountsModule,
 ): Promise<LinksModule> {
-  return Promise.resolve({});
+  const { config, database, clock, logger } = deps;
+  const env = config.env;
+
+  const blocklist = [...env.URL_BLOCKLIST];
+  if (env.URL_BLOCKLIST_FILE !== undefined) {
+    blocklist.push(...parseBlocklist(fs.readFileSync(env.URL_BLOCKLIST_FILE, 'utf8')));
+  }
+  const urlPolicy = createUrlPolicy({
+    publicUrl: config.publicUrl,
+    listenHost: config.host,
+    blocklist,
+  });
+
+  const cache = new MemoryLinkCache({
+    size: env.LINK_CACHE_SIZE,
+    negativeTtlMs: env.LINK_NEGATIVE_CACHE_MS,
+    clock,
+  });
+  const codes = new CodeGenerator(
+    new KyselyLinkIdAllocator(database.db),
+    createCodePermutation(loadOrCreateLinkKey(config.dataDir, logger)),
+    env.LINK_KEY_BLOCK_SIZE,
+  );
+  const clicks = new KyselyLinkClickStore(database.db);
+  const aggregator = new ClickAggregator(clicks, new VisitorClassifier(), clock, logger);
+  aggregator.start(env.CLICK_FLUSH_MS);
+  // Fastify closes the server (finishing in-flight requests) before its onClose hooks,
+  // so this flush sees every redirect that was answered.
+  app.addHook('onClose', () => aggregator.close());
+
+  const service = new LinkService({
+    links: new KyselyLinkStore(database.db),
+    clicks,
+    cache,
+    codes,
+    urlPolicy,
+    aggregator,
+    passwordAttempts: deps.rateLimiters({
+      name: 'link-password',
+      points: env.LINK_PASSWORD_ATTEMPTS,
+      durationSeconds: 15 * 60,
+    }),
+    clock,
+    publicUrl: config.publicUrl,
+  });
+
+  const counters: RedirectCounters = {
+    cacheHits: 0,
+    negativeHits: 0,
+    cacheMisses: 0,
+    redirects: 0,
+  };
+  registerMetrics(deps, counters, aggregator);
+
+  registerLinkRoutes(
+    app,
+    service,
+    accounts.auth,
+    {
+      perIp:
+        env.LINKS_PER_MINUTE_PER_IP > 0
+          ? deps.rateLimiters({
+              name: 'link-create-ip',
+              points: env.LINKS_PER_MINUTE_PER_IP,
+              durationSeconds: 60,
+            })
+          : null,
+      perAccount:
+        env.LINKS_PER_MINUTE_PER_ACCOUNT > 0
+          ? deps.rateLimiters({
+              name: 'link-create-account',
+              points: env.LINKS_PER_MINUTE_PER_ACCOUNT,
+              durationSeconds: 60,
+            })
+          : null,
+      exemptUsers: new Set(env.RATE_LIMIT_EXEMPT_USERS.map((u) => u.toLowerCase())),
+    },
+    new QrRenderer(),
+  );
+  await registerRedirectRoutes(app, service, counters);
+
+  return { service, flushClicks: () => aggregator.flush() };
+}
+
+/** Exposes the redirect counters at `/metrics`, read only when scraped. */
+function registerMetrics(
+  deps: Deps,
+  counters: RedirectCounters,
+  aggregator: ClickAggregator,
+): void {
+  const registers = [deps.metrics];
+  new Counter({
+    name: 'link_redirects_total',
+    help: 'Redirects answered',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(counters.redirects);
+    },
+  });
+  new Counter({
+    name: 'link_cache_lookups_total',
+    help: 'Link cache lookups on the redirect path, by result',
+    labelNames: ['result'] as const,
+    registers,
+    collect() {
+      this.reset();
+      this.inc({ result: 'hit' }, counters.cacheHits);
+      this.inc({ result: 'negative' }, counters.negativeHits);
+      this.inc({ result: 'miss' }, counters.cacheMisses);
+    },
+  });
+  new Counter({
+    name: 'link_clicks_written_total',
+    help: 'Clicks written to the database by the batched flush',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(aggregator.written);
+    },
+  });
+  new Gauge({
+    name: 'link_clicks_buffered',
+    help: 'Clicks counted in memory and not written yet',
+    registers,
+    collect() {
+      this.set(aggregator.buffered);
+    },
+  });
 }

@@ -1,0 +1,304 @@
+import type { Link } from '@switchboard/shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callApi, registerUser, type TestUser } from '../../test-support/accounts.js';
+import { startTestServer, type TestServer } from '../../test-support/test-app.js';
+import { newId } from '../../ids.js';
+
+const DAY = 86_400_000;
+
+/** A clock the test moves by hand. */
+function manualClock(start = Date.now()) {
+  let now = start;
+  return { now: () => now, advance: (ms: number) => (now += ms) };
+}
+
+describe('the redirect path', () => {
+  let server: TestServer;
+  let owner: TestUser;
+  const clock = manualClock();
+
+  beforeAll(async () => {
+    server = await startTestServer(
+      {
+        LINKS_PER_MINUTE_PER_IP: '0',
+        LINKS_PER_MINUTE_PER_ACCOUNT: '0',
+        LINK_NEGATIVE_CACHE_MS: '5000',
+      },
+      { clock },
+    );
+    owner = await registerUser(server.baseUrl);
+  });
+  afterAll(() => server.close());
+
+  const create = async (body: Record<string, unknown>, token: string | undefined = owner.token) => {
+    const res = await callApi<Link>(server.baseUrl, 'POST', '/api/links', { body, token });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    return res.body;
+  };
+  const visit = (path: string, init: RequestInit = {}) =>
+    fetch(`${server.baseUrl}${path}`, { redirect: 'manual', ...init });
+  const browser = { accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.8' };
+
+  it('answers 302 with the target in Location and an empty body', async () => {
+    const link = await create({ url: 'https://example.com/some/page?q=1' });
+    const res = await visit(`/${link.code}`);
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('https://example.com/some/page?q=1');
+    expect(await res.text()).toBe('');
+  });
+
+  it.each([301, 302, 307, 308])(
+    'answers with the redirect type %i when the link asks',
+    async (type) => {
+      const link = await create({ url: 'https://example.com/typed', redirectType: type });
+      const res = await visit(`/${link.code}`);
+      expect(res.status).toBe(type);
+      expect(res.headers.get('location')).toBe('https://example.com/typed');
+    },
+  );
+
+  it('answers HEAD like GET, without a body', async () => {
+    const link = await create({ url: 'https://example.com/head' });
+    const res = await visit(`/${link.code}`, { method: 'HEAD' });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('https://example.com/head');
+  });
+
+  it('redirects an alias, case-sensitively', async () => {
+    await create({ url: 'https://example.com/alias', alias: 'My-Alias_1' });
+    expect((await visit('/My-Alias_1')).status).toBe(302);
+    expect((await visit('/my-alias_1')).status).toBe(404);
+  });
+
+  it('answers 404 LINK_NOT_FOUND as JSON to API clients and as a page to browsers', async () => {
+    const json = await visit('/zzzzzzz');
+    expect(json.status).toBe(404);
+    expect(json.headers.get('content-type')).toMatch(/application\/json/);
+    expect(await json.json()).toEqual({
+      error: { code: 'LINK_NOT_FOUND', message: expect.any(String) },
+    });
+    const page = await visit('/zzzzzzz', { headers: browser });
+    expect(page.status).toBe(404);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await page.text()).toMatch(/<h1>Not found<\/h1>[\s\S]*LINK_NOT_FOUND/);
+  });
+
+  it('answers 404 for paths that cannot be codes without asking the database', async () => {
+    expect((await visit('/a')).status).toBe(404);
+    expect((await visit('/has.dot')).status).toBe(404);
+    expect((await visit(`/${'x'.repeat(65)}`)).status).toBe(404);
+  });
+
+  it('answers 410 LINK_EXPIRED once the expiry date has passed, as a page for browsers', async () => {
+    const link = await create({
+      url: 'https://example.com/expiring',
+      expiresAt: new Date(clock.now() + DAY).toISOString(),
+    });
+    expect((await visit(`/${link.code}`)).status).toBe(302);
+    clock.advance(DAY + 1);
+    const res = await visit(`/${link.code}`);
+    expect(res.status).toBe(410);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('LINK_EXPIRED');
+    const page = await visit(`/${link.code}`, { headers: browser });
+    expect(page.status).toBe(410);
+    expect(await page.text()).toMatch(/no longer available/);
+    expect((await visit(`/${link.code}`, { method: 'HEAD' })).status).toBe(410);
+  });
+
+  it('answers 410 LINK_EXHAUSTED once the click limit is used up, and HEAD takes no click', async () => {
+    const link = await create({ url: 'https://example.com/limited', maxClicks: 2 });
+    expect((await visit(`/${link.code}`, { method: 'HEAD' })).status).toBe(302);
+    expect((await visit(`/${link.code}`)).status).toBe(302);
+    expect((await visit(`/${link.code}`)).status).toBe(302);
+    const res = await visit(`/${link.code}`);
+    expect(res.status).toBe(410);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('LINK_EXHAUSTED');
+    const info = await callApi<Link>(server.baseUrl, 'GET', `/api/links/${link.code}`, {
+      token: owner.token,
+    });
+    expect(info.body).toMatchObject({ clicks: 2, status: 'exhausted' });
+  });
+
+  it('remembers an unknown code for LINK_NEGATIVE_CACHE_MS, then looks again', async () => {
+    const code = 'Neg4tiv';
+    expect((await visit(`/${code}`)).status).toBe(404);
+    // Written behind the service's back: only the cache's expiry can reveal it.
+    const now = clock.now();
+    await server.deps.database.db
+      .insertInto('links')
+      .values({
+        id: newId(now),
+        code,
+        url: 'https://example.com/late',
+        owner_id: null,
+        password_hash: null,
+        redirect_type: 302,
+        expires_at: null,
+        max_clicks: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+    expect((await visit(`/${code}`)).status).toBe(404);
+    clock.advance(5_001);
+    const res = await visit(`/${code}`);
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('https://example.com/late');
+  });
+
+  it('forgets a negative entry when a link is created with that code', async () => {
+    expect((await visit('/fresh-alias')).status).toBe(404);
+    await create({ url: 'https://example.com/fresh', alias: 'fresh-alias' });
+    expect((await visit('/fresh-alias')).status).toBe(302);
+  });
+
+  it('serves from the cache, and a PATCH makes the next redirect use the change', async () => {
+    const link = await create({ url: 'https://example.com/before' });
+    expect((await visit(`/${link.code}`)).headers.get('location')).toBe(
+      'https://example.com/before',
+    );
+    // Changed behind the service's back: the cache keeps answering the old target.
+    await server.deps.database.db
+      .updateTable('links')
+      .set({ url: 'https://example.com/sneaky' })
+      .where('code', '=', link.code)
+      .execute();
+    expect((await visit(`/${link.code}`)).headers.get('location')).toBe(
+      'https://example.com/before',
+    );
+    const patched = await callApi(server.baseUrl, 'PATCH', `/api/links/${link.code}`, {
+      token: owner.token,
+      body: { url: 'https://example.com/after', redirectType: 307 },
+    });
+    expect(patched.status).toBe(200);
+    const res = await visit(`/${link.code}`);
+    expect(res.status).toBe(307);
+    expect(res.headers.get('location')).toBe('https://example.com/after');
+  });
+
+  it('stops redirecting at once when a link is deleted', async () => {
+    const link = await create({ url: 'https://example.com/doomed' });
+    expect((await visit(`/${link.code}`)).status).toBe(302);
+    const res = await callApi(server.baseUrl, 'DELETE', `/api/links/${link.code}`, {
+      token: owner.token,
+    });
+    expect(res.status).toBe(204);
+    expect((await visit(`/${link.code}`)).status).toBe(404);
+  });
+
+  it('lifts an exhausted link when its limit is raised', async () => {
+    const link = await create({ url: 'https://example.com/raise', maxClicks: 1 });
+    expect((await visit(`/${link.code}`)).status).toBe(302);
+    expect((await visit(`/${link.code}`)).status).toBe(410);
+    await callApi(server.baseUrl, 'PATCH', `/api/links/${link.code}`, {
+      token: owner.token,
+      body: { maxClicks: 2 },
+    });
+    expect((await visit(`/${link.code}`)).status).toBe(302);
+    expect((await visit(`/${link.code}`)).status).toBe(410);
+  });
+
+  it('never shadows the web app, the API or health with /:code', async () => {
+    expect((await visit('/healthz')).status).toBe(200);
+    expect((await visit('/api/openapi.json')).status).toBe(200);
+    const root = await visit('/');
+    expect(root.status).toBe(200);
+    expect(root.headers.get('content-type')).toMatch(/text\/html/);
+  });
+
+  describe('the preview page', () => {
+    it('shows the target, escaped, with a button that follows the link, and counts nothing', async () => {
+      const link = await create({ url: 'https://example.com/?q=<script>alert(1)</script>&x="y"' });
+      const res = await visit(`/${link.code}+`, { headers: browser });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/text\/html/);
+      expect(res.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
+      const html = await res.text();
+      expect(html).not.toContain('<script>');
+      expect(html).toContain(
+        'https://example.com/?q=%3Cscript%3Ealert(1)%3C/script%3E&amp;x=%22y%22',
+      );
+      expect(html).toContain(`href="/${link.code}"`);
+      expect(html).toContain(`${server.config.publicUrl.origin}/${link.code}`);
+      await server.app.links!.flushClicks();
+      const info = await callApi<Link>(server.baseUrl, 'GET', `/api/links/${link.code}`, {
+        token: owner.token,
+      });
+      expect(info.body.clicks).toBe(0);
+    });
+
+    it('answers an HTML page even to clients that do not ask for one', async () => {
+      const link = await create({ url: 'https://example.com/plain' });
+      const res = await visit(`/${link.code}+`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('https://example.com/plain');
+    });
+
+    it('answers 404 and 410 for unknown and expired links', async () => {
+      expect((await visit('/nothing+', { headers: browser })).status).toBe(404);
+      const link = await create({
+        url: 'https://example.com/soon',
+        expiresAt: new Date(clock.now() + 1000).toISOString(),
+      });
+      clock.advance(1001);
+      expect((await visit(`/${link.code}+`, { headers: browser })).status).toBe(410);
+    });
+  });
+
+  describe('a password-protected link', () => {
+    let link: Link;
+    beforeAll(async () => {
+      link = await create({ url: 'https://example.com/secret', password: 'open sesame' });
+    });
+
+    it('asks API clients for the password with 401 LINK_PASSWORD_REQUIRED', async () => {
+      const res = await visit(`/${link.code}`);
+      expect(res.status).toBe(401);
+      expect(res.headers.get('location')).toBeNull();
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe(
+        'LINK_PASSWORD_REQUIRED',
+      );
+    });
+
+    it('shows browsers a password form instead of the target', async () => {
+      for (const path of [`/${link.code}`, `/${link.code}+`]) {
+        const res = await visit(path, { headers: browser });
+        const html = await res.text();
+        expect(html).toContain(`action="/${link.code}+"`);
+        expect(html).toContain('type="password"');
+        expect(html).not.toContain('https://example.com/secret');
+      }
+    });
+
+    it('follows the link with 303 for the right password posted by the form', async () => {
+      const res = await visit(`/${link.code}+`, {
+        method: 'POST',
+        headers: { ...browser, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ password: 'open sesame' }).toString(),
+      });
+      expect(res.status).toBe(303);
+      expect(res.headers.get('location')).toBe('https://example.com/secret');
+    });
+
+    it('shows the form again with an error for a wrong password', async () => {
+      const res = await visit(`/${link.code}+`, {
+        method: 'POST',
+        headers: { ...browser, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ password: 'wrong' }).toString(),
+      });
+      expect(res.status).toBe(401);
+      const html = await res.text();
+      expect(html).toContain('role="alert"');
+      expect(html).not.toContain('https://example.com/secret');
+    });
+
+    it('refuses POST on a path without the + suffix', async () => {
+      const res = await visit(`/${link.code}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'password=open%20sesame',
+      });
+      expect(res.status).toBe(405);
+    });
+  });
+});

@@ -1,0 +1,196 @@
+import { AppError, LINK_CODE_PATTERN } from '@switchboard/shared';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { sendError, toAppError } from '../../http/errors.js';
+import { wantsHtml } from '../../http/html.js';
+import type { CachedLink } from './link-cache.js';
+import { renderPasswordPage, renderPreviewPage, setPageHeaders } from './link-pages.js';
+import { exhaustedError, expiredError, type LinkService } from './link-service.js';
+
+/** Counters of the redirect path, read by the metrics collector (no work per request). */
+export interface RedirectCounters {
+  cacheHits: number;
+  negativeHits: number;
+  cacheMisses: number;
+  redirects: number;
+}
+
+const PLUS = 43; // '+'
+
+function notFound(code: string): AppError {
+  return new AppError('LINK_NOT_FOUND', `No link has the code "${code}".`);
+}
+
+function passwordRequired(): AppError {
+  return new AppError(
+    'LINK_PASSWORD_REQUIRED',
+    'This link is password-protected: open it in a browser, or POST the password to /api/links/:code/unlock.',
+  );
+}
+
+/**
+ * Registers the public link paths, which are pages rather than API: `GET /:code` (the
+ * redirect, the hot path of the product), `GET /:code+` (the preview) and
+ * `POST /:code+` (the password form). Static routes (the web app, the API, health)
+ * win over `/:code` in Fastify's router, and reserved paths are never codes.
+ */
+export async function registerRedirectRoutes(
+  app: FastifyInstance,
+  service: LinkService,
+  counters: RedirectCounters,
+): Promise<void> {
+  /** Sends the redirect; the click is recorded after the answer has gone out. */
+  const redirect = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    link: CachedLink,
+    counted: boolean,
+  ): void => {
+    reply.code(link.redirectType).header('location', link.url).send();
+    counters.redirects++;
+    if (request.method === 'GET') {
+      service.recordClick(link, counted, request.headers['user-agent'], request.headers.referer);
+    }
+  };
+
+  const locked = (request: FastifyRequest, reply: FastifyReply, link: CachedLink) => {
+    if (!wantsHtml(request)) return sendError(request, reply, passwordRequired());
+    return setPageHeaders(reply.code(401)).send(renderPasswordPage(link.code, null));
+  };
+
+  const followLimited = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    link: CachedLink,
+  ): Promise<FastifyReply> => {
+    // A HEAD request looks without taking one of the link's clicks.
+    if (request.method === 'HEAD') {
+      return reply.code(link.redirectType).header('location', link.url).send();
+    }
+    const outcome = await service.followLimited(link);
+    if (outcome === 'exhausted') return sendError(request, reply, exhaustedError());
+    redirect(request, reply, link, outcome === 'counted');
+    return reply;
+  };
+
+  /** Answers for a known link; synchronous (returns undefined) for a plain redirect. */
+  const answer = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    link: CachedLink,
+  ): Promise<FastifyReply> | undefined => {
+    switch (service.stateOf(link, service.now())) {
+      case 'follow':
+        if (link.maxClicks !== null) return followLimited(request, reply, link);
+        redirect(request, reply, link, false);
+        return undefined;
+      case 'expired':
+        sendError(request, reply, expiredError());
+        return undefined;
+      case 'exhausted':
+        sendError(request, reply, exhaustedError());
+        return undefined;
+      case 'locked':
+        locked(request, reply, link);
+        return undefined;
+    }
+  };
+
+  const slowPath = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    code: string,
+  ): Promise<FastifyReply> => {
+    counters.cacheMisses++;
+    if (!LINK_CODE_PATTERN.test(code)) return sendError(request, reply, notFound(code));
+    const link = await service.resolve(code);
+    if (link === null) return sendError(request, reply, notFound(code));
+    await answer(request, reply, link);
+    return reply;
+  };
+
+  const preview = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    code: string,
+  ): Promise<FastifyReply> => {
+    const link = LINK_CODE_PATTERN.test(code) ? await service.resolve(code) : null;
+    if (link === null) return sendError(request, reply, notFound(code));
+    switch (service.stateOf(link, service.now())) {
+      case 'expired':
+        return sendError(request, reply, expiredError());
+      case 'exhausted':
+        return sendError(request, reply, exhaustedError());
+      case 'locked':
+        return setPageHeaders(reply).send(renderPasswordPage(link.code, null));
+      case 'follow':
+        return setPageHeaders(reply).send(
+          renderPreviewPage(link.code, service.shortUrl(link.code), link.url),
+        );
+    }
+  };
+
+  await app.register((scope, _options, done) => {
+    // The password form posts `application/x-www-form-urlencoded`; only these routes
+    // accept it, with a small limit.
+    scope.addContentTypeParser(
+      'application/x-www-form-urlencoded',
+      { parseAs: 'string', bodyLimit: 4096 },
+      (_request, body, parsed) => {
+        parsed(null, Object.fromEntries(new URLSearchParams(body as string)));
+      },
+    );
+
+    scope.get('/:code', { schema: { hide: true } }, (request, reply) => {
+      const code = (request.params as { code: string }).code;
+      if (code.charCodeAt(code.length - 1) === PLUS) {
+        return preview(request, reply, code.slice(0, -1));
+      }
+      const link = service.peek(code);
+      if (link === undefined) return slowPath(request, reply, code);
+      if (link === null) {
+        counters.negativeHits++;
+        sendError(request, reply, notFound(code));
+        return undefined;
+      }
+      counters.cacheHits++;
+      return answer(request, reply, link);
+    });
+
+    scope.post('/:code', { schema: { hide: true } }, async (request, reply) => {
+      const path = (request.params as { code: string }).code;
+      if (path.charCodeAt(path.length - 1) !== PLUS) {
+        return sendError(
+          request,
+          reply,
+          new AppError('METHOD_NOT_ALLOWED', 'Links are followed with GET.'),
+        );
+      }
+      const code = path.slice(0, -1);
+      const body = request.body as Record<string, unknown> | undefined;
+      const password = typeof body?.password === 'string' ? body.password : '';
+      try {
+        const { url } = await service.unlock(
+          code,
+          password,
+          request.ip,
+          request.headers['user-agent'],
+          request.headers.referer,
+        );
+        // 303: the browser follows with a GET, whatever the link's own redirect type.
+        return reply.code(303).header('location', url).header('cache-control', 'no-store').send();
+      } catch (thrown) {
+        const error = toAppError(thrown);
+        if (error.code !== 'LINK_PASSWORD_INVALID' && error.code !== 'RATE_LIMITED') throw error;
+        if (error.retryAfterSeconds !== undefined) {
+          reply.header('retry-after', String(error.retryAfterSeconds));
+        }
+        const problem =
+          error.code === 'RATE_LIMITED'
+            ? `Too many attempts: try again in ${error.retryAfterSeconds ?? 60} seconds.`
+            : 'That password is not right. Try again.';
+        return setPageHeaders(reply.code(error.status)).send(renderPasswordPage(code, problem));
+      }
+    });
+    done();
+  });
+}
