@@ -137,6 +137,12 @@ export const ENV_SCHEMA = z.object({
   CHAT_BACKLOG_PAGE: int(1, 10_000)
     .default(500)
     .describe('Inbox items read per page when a device catches up'),
+  CHAT_SWEEP_INTERVAL_MS: int(1_000)
+    .default(10 * 60 * 1000)
+    .describe('How often expired inbox items are deleted'),
+  CHAT_API_REQUESTS_PER_MINUTE: int(1)
+    .default(600)
+    .describe('Chat HTTP requests (groups, blocks, presence) per minute per user'),
 });
 
 /** The environment, validated. */

@@ -54,6 +54,16 @@ export async function createPostgresTestDatabase(): Promise<TestDatabase> {
       const dropper = new pg.Client({ connectionString: TEST_SERVICES.postgres });
       await dropper.connect();
       try {
+        // pg-pool's end() does not wait for its clients' sockets to close: dropping with
+        // FORCE while they close makes them emit an uncaught FATAL, so wait for them.
+        for (let i = 0; i < 100; i++) {
+          const { rows } = await dropper.query<{ n: string }>(
+            'SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1',
+            [name],
+          );
+          if (Number(rows[0]?.n ?? 0) === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
         await dropper.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       } finally {
         await dropper.end();

@@ -29,8 +29,14 @@ export const CHAT_ERRORS = {
   },
   RECIPIENT_UNAVAILABLE: {
     status: 404,
-    description: 'The message cannot be delivered to this user (no such user, or not accepted).',
+    description:
+      'The message cannot be delivered to this user, or the user cannot be added to a group (no such user, or not accepted).',
   },
+  RECIPIENT_BLOCKED: {
+    status: 403,
+    description: 'You blocked this user: unblock them before sending them anything.',
+  },
+  CANNOT_BLOCK_SELF: { status: 400, description: 'A user cannot block themself.' },
   GROUP_NOT_FOUND: {
     status: 404,
     description: 'No group has this id, or the caller is not a member of it.',
@@ -39,9 +45,13 @@ export const CHAT_ERRORS = {
   NOT_GROUP_ADMIN: { status: 403, description: 'Only admins of the group may do this.' },
   GROUP_FULL: { status: 409, description: 'The group has reached its maximum number of members.' },
   ALREADY_A_MEMBER: { status: 409, description: 'The user is already a member of the group.' },
+  MEMBER_NOT_FOUND: { status: 404, description: 'This user is not a member of the group.' },
   LAST_ADMIN: {
     status: 409,
     description: 'The last admin cannot leave or be demoted while other members remain.',
   },
-  INVALID_GROUP_NAME: { status: 400, description: 'Group names are 1 to 100 characters.' },
+  INVALID_GROUP_NAME: {
+    status: 400,
+    description: 'Group names are 1 to 100 characters, without control characters.',
+  },
 } as const satisfies Record<string, ErrorSpec>;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MESSAGE_ID_PATTERN, READ_IDS_MAX } from '../limits.js';
-import { Id } from './common.js';
+import { Id, pageOf } from './common.js';
 
 // ---------------------------------------------------------------- HTTP: groups
 
@@ -36,6 +36,51 @@ export type AddMemberRequest = z.infer<typeof AddMemberRequest>;
 
 export const UpdateMemberRequest = z.object({ role: GroupRole });
 export type UpdateMemberRequest = z.infer<typeof UpdateMemberRequest>;
+
+export const GroupIdParams = z.object({ groupId: Id });
+export const GroupMemberParams = z.object({ groupId: Id, userId: Id });
+
+/** One of the caller's groups, as `GET /api/groups` lists them. */
+export const GroupSummary = z
+  .object({
+    groupId: Id,
+    name: z.string(),
+    createdAt: z.iso.datetime(),
+    memberCount: z.number().int(),
+    role: GroupRole.describe("The caller's role"),
+  })
+  .meta({ id: 'GroupSummary' });
+export type GroupSummary = z.infer<typeof GroupSummary>;
+
+/** A page of the caller's groups, by group id. */
+export const GroupList = pageOf(GroupSummary);
+export type GroupList = z.infer<typeof GroupList>;
+
+// ---------------------------------------------------------------- HTTP: blocks and presence
+
+/** A user the caller blocked. */
+export const BlockedUser = z
+  .object({ userId: Id, createdAt: z.iso.datetime() })
+  .meta({ id: 'BlockedUser' });
+export type BlockedUser = z.infer<typeof BlockedUser>;
+
+/** A page of the caller's blocks, by user id. */
+export const BlockList = pageOf(BlockedUser);
+export type BlockList = z.infer<typeof BlockList>;
+
+/** A contact's presence, as `GET /api/users/:userId/presence` answers it. */
+export const UserPresence = z
+  .object({
+    user: Id,
+    online: z.boolean(),
+    lastSeen: z
+      .number()
+      .int()
+      .nullable()
+      .describe('ms since the epoch; null while online, when hidden, or when unknown'),
+  })
+  .meta({ id: 'UserPresence' });
+export type UserPresence = z.infer<typeof UserPresence>;
 
 // ---------------------------------------------------------------- WebSocket frames
 
@@ -123,7 +168,10 @@ export const ReceiptFrame = z.object({
   status: ReceiptStatus,
   by: Id,
   ts: z.number().int(),
-  to: Address.optional().describe('The conversation of the message'),
+  to: Address.optional().describe(
+    'The conversation of the message, as the receiving device names it (for 1:1: the other user)',
+  ),
+  sender: Id.optional().describe('The user who sent the message the receipt is about'),
 });
 export const GroupEventKind = z.enum([
   'created',

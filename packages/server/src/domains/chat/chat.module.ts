@@ -1,16 +1,178 @@
 import type { FastifyInstance } from 'fastify';
+import { Gauge } from 'prom-client';
+import { MemoryChatBus } from '../../adapters/memory/memory-chat-bus.js';
+import { MemoryPresenceStore } from '../../adapters/memory/memory-presence-store.js';
+import { KyselyBlockStore } from '../../adapters/sql/kysely-block-store.js';
+import { KyselyContactStore } from '../../adapters/sql/kysely-contact-store.js';
+import { KyselyFanoutQueue } from '../../adapters/sql/kysely-fanout-queue.js';
+import { KyselyGroupStore } from '../../adapters/sql/kysely-group-store.js';
+import { KyselyInboxStore } from '../../adapters/sql/kysely-inbox-store.js';
+import { SqliteInboxStore } from '../../adapters/sqlite/sqlite-inbox-store.js';
 import type { Deps } from '../../deps.js';
 import type { AccountsModule } from '../accounts/accounts.module.js';
+import { BlockService } from './block-service.js';
+import { registerChatRoutes } from './chat.routes.js';
+import { ChatGateway } from './gateway.js';
+import { GroupService } from './group-service.js';
+import type { InboxStore } from './inbox-store.js';
+import { MessageService } from './message-service.js';
+import { PresenceService } from './presence-service.js';
+import { UserDirectory } from './user-directory.js';
 
-/** What the chat domain offers the rest of the app. */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface ChatModule {}
+/** What the chat domain offers the rest of the app (and its tests). */
+export interface ChatModule {
+  /** Sockets open now. */
+  connectionCount(): number;
+  /** Deletes expired inbox items now (it also runs every `CHAT_SWEEP_INTERVAL_MS`). */
+  sweep(): Promise<number>;
+  /** Resolves once no group fan-out job is waiting. */
+  fanoutDrained(): Promise<void>;
+}
+
+const DAY_MS = 86_400_000;
 
 /** Builds the chat services, the WebSocket gateway at `/ws` and the chat routes. */
 export function installChat(
-  _app: FastifyInstance,
-  _deps: Deps,
-  _accounts: AccountsModule,
+  app: FastifyInstance,
+  deps: Deps,
+  accounts: AccountsModule,
 ): Promise<ChatModule> {
-  return Promise.resolve({});
+  const { env } = deps.config;
+  const logger = deps.logger.child({ domain: 'chat' });
+  const { db, sqlite } = deps.database;
+
+  // The embedded default writes inboxes with prepared statements and group commit;
+  // PostgreSQL goes through Kysely. Everything relational is Kysely on both.
+  const inbox: InboxStore =
+    sqlite === null ? new KyselyInboxStore(db) : new SqliteInboxStore(sqlite);
+  const groups = new KyselyGroupStore(db);
+  const contacts = new KyselyContactStore(db);
+  const queue = new KyselyFanoutQueue(db, logger);
+  const bus = new MemoryChatBus();
+  const presenceStore = new MemoryPresenceStore();
+
+  const users = new UserDirectory(accounts);
+  const blocks = new BlockService(new KyselyBlockStore(db), users, deps.clock);
+  const messages = new MessageService({
+    inbox,
+    queue,
+    bus,
+    groups,
+    contacts,
+    blocks,
+    users,
+    clock: deps.clock,
+    logger,
+    inboxTtlMs: env.CHAT_INBOX_TTL_DAYS * DAY_MS,
+  });
+  const presence = new PresenceService({
+    store: presenceStore,
+    bus,
+    contacts,
+    groups,
+    blocks,
+    users,
+    clock: deps.clock,
+  });
+  const groupService = new GroupService({
+    groups,
+    blocks,
+    users,
+    clock: deps.clock,
+    publish: (event) => messages.publishGroupEvent(event),
+    maxGroupSize: env.CHAT_MAX_GROUP_SIZE,
+  });
+  blocks.onBlock((userId, blockedId) => {
+    presence.separate(userId, blockedId).catch((error: unknown) => {
+      logger.warn({ err: error }, 'could not hide presence after a block');
+    });
+  });
+
+  const gateway = new ChatGateway(
+    {
+      authenticate: accounts.authenticate,
+      inbox,
+      messages,
+      presence,
+      bus,
+      clock: deps.clock,
+      logger,
+    },
+    {
+      heartbeatMs: env.CHAT_HEARTBEAT_MS,
+      authTimeoutMs: env.CHAT_AUTH_TIMEOUT_MS,
+      sendBufferBytes: env.CHAT_SEND_BUFFER_BYTES,
+      framesPerSecond: env.CHAT_FRAMES_PER_SECOND,
+      backlogPage: env.CHAT_BACKLOG_PAGE,
+    },
+  );
+  app.server.on('upgrade', (request, socket, head: Buffer) => {
+    const path = (request.url ?? '').split('?', 1)[0];
+    if (path === '/ws') {
+      gateway.handleUpgrade(request, socket, head);
+    } else if (app.server.listenerCount('upgrade') === 1) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+    }
+  });
+
+  // A revoked device is disconnected at once, wherever its socket is, and its inbox goes.
+  const unsubscribe = accounts.onDeviceChange((change) => {
+    if (change.change !== 'revoked') return;
+    bus.publish({ kind: 'disconnect', deviceId: change.deviceId, reason: 'revoked' });
+    messages.dropDevice(change.deviceId).catch((error: unknown) => {
+      logger.warn({ err: error, deviceId: change.deviceId }, 'could not drop a revoked inbox');
+    });
+  });
+
+  registerChatRoutes(app, {
+    groups: groupService,
+    blocks,
+    presence,
+    auth: accounts.auth,
+    limiter: deps.rateLimiters({
+      name: 'chat-api',
+      points: env.CHAT_API_REQUESTS_PER_MINUTE,
+      durationSeconds: 60,
+    }),
+  });
+
+  new Gauge({
+    name: 'chat_connections',
+    help: 'WebSocket connections open on this node',
+    registers: [deps.metrics],
+    collect() {
+      this.set(gateway.connectionCount);
+    },
+  });
+
+  queue.start((job) => messages.handleJob(job));
+  let sweeping: Promise<unknown> = Promise.resolve();
+  const sweep = () => {
+    sweeping = messages
+      .sweep()
+      .then((n) => {
+        if (n > 0) logger.info({ items: n }, 'expired inbox items deleted');
+      })
+      .catch((error: unknown) => logger.warn({ err: error }, 'inbox sweep failed'));
+  };
+  const sweepTimer = setInterval(sweep, env.CHAT_SWEEP_INTERVAL_MS);
+  sweepTimer.unref();
+
+  // Sockets keep the server open: close them before Fastify waits for connections.
+  app.addHook('preClose', async () => {
+    await gateway.close();
+  });
+  app.addHook('onClose', async () => {
+    clearInterval(sweepTimer);
+    unsubscribe();
+    await sweeping;
+    await queue.stop();
+    await inbox.close();
+  });
+
+  return Promise.resolve({
+    connectionCount: () => gateway.connectionCount,
+    sweep: () => messages.sweep(),
+    fanoutDrained: () => queue.drained(),
+  });
 }

@@ -1,0 +1,179 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import type { FanoutJob, FanoutQueue } from '../../domains/chat/fanout-queue.js';
+import type { Logger } from '../../logger.js';
+
+/** Tuning of the table-backed queue; the defaults suit production. */
+export interface KyselyFanoutQueueOptions {
+  /** How often the table is looked at when nothing woke the worker. */
+  readonly pollMs?: number;
+  /** How long a claimed job is reserved for the worker that claimed it. */
+  readonly leaseMs?: number;
+  /** First retry delay of a failed job; doubled on each failure, up to a minute. */
+  readonly retryDelayMs?: number;
+  /** Jobs claimed at once. */
+  readonly batch?: number;
+}
+
+const MAX_RETRY_DELAY_MS = 60_000;
+
+/**
+ * The fan-out queue of the embedded mode: a table in the same database, so that an
+ * accepted group message survives SIGKILL, with an in-process worker woken at once by
+ * `enqueue` and polling for what other processes (or a restart) left behind. Jobs are
+ * claimed with a lease, so several nodes on one PostgreSQL would not run a job twice
+ * at once.
+ */
+export class KyselyFanoutQueue implements FanoutQueue {
+  private handler: ((job: FanoutJob) => Promise<void>) | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+  private wake: (() => void) | null = null;
+  private kicked = false;
+  private waiters: Array<() => void> = [];
+  private lastPosition = 0;
+  private readonly pollMs: number;
+  private readonly leaseMs: number;
+  private readonly retryDelayMs: number;
+  private readonly batch: number;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly logger: Logger,
+    options: KyselyFanoutQueueOptions = {},
+  ) {
+    this.pollMs = options.pollMs ?? 1_000;
+    this.leaseMs = options.leaseMs ?? 60_000;
+    this.retryDelayMs = options.retryDelayMs ?? 1_000;
+    this.batch = options.batch ?? 50;
+  }
+
+  async enqueue(job: FanoutJob): Promise<void> {
+    const now = Date.now();
+    // Microseconds, kept strictly increasing, so that jobs of one millisecond keep
+    // the order they were accepted in.
+    this.lastPosition = Math.max(now * 1000, this.lastPosition + 1);
+    await this.db
+      .insertInto('chat_fanout_jobs')
+      .values({
+        job_id: job.id,
+        payload: JSON.stringify(job),
+        position: this.lastPosition,
+        attempts: 0,
+        available_at: now,
+        locked_until: 0,
+        created_at: now,
+      })
+      .onConflict((oc) => oc.column('job_id').doNothing())
+      .execute();
+    this.kick();
+  }
+
+  start(handler: (job: FanoutJob) => Promise<void>): void {
+    if (this.running !== null) throw new Error('the fan-out queue is already started');
+    this.handler = handler;
+    this.stopped = false;
+    this.running = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.kick();
+    await this.running;
+    this.running = null;
+    for (const resolve of this.waiters.splice(0)) resolve();
+  }
+
+  drained(): Promise<void> {
+    if (this.running === null) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.waiters.push(resolve);
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    this.kicked = true;
+    this.wake?.();
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      this.kicked = false;
+      let jobs: Array<{ id: string; job: FanoutJob; attempts: number }> = [];
+      try {
+        jobs = await this.claim();
+      } catch (error) {
+        this.logger.error({ err: error }, 'fan-out queue: cannot read jobs');
+      }
+      for (const { id, job, attempts } of jobs) {
+        if (this.stopped) break;
+        await this.handle(id, job, attempts);
+      }
+      if (jobs.length > 0) continue;
+      for (const resolve of this.waiters.splice(0)) resolve();
+      if (this.stopped || this.kicked) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.pollMs);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = null;
+    }
+  }
+
+  private async claim(): Promise<Array<{ id: string; job: FanoutJob; attempts: number }>> {
+    const now = Date.now();
+    const ready = await this.db
+      .selectFrom('chat_fanout_jobs')
+      .select(['job_id', 'payload', 'attempts'])
+      .where('available_at', '<=', now)
+      .where('locked_until', '<=', now)
+      .orderBy('position')
+      .limit(this.batch)
+      .execute();
+    if (ready.length === 0) return [];
+    const claimed = await this.db
+      .updateTable('chat_fanout_jobs')
+      .set({ locked_until: now + this.leaseMs })
+      .where(
+        'job_id',
+        'in',
+        ready.map((r) => r.job_id),
+      )
+      .where('locked_until', '<=', now)
+      .returning('job_id')
+      .execute();
+    const mine = new Set(claimed.map((r) => r.job_id));
+    return ready
+      .filter((r) => mine.has(r.job_id))
+      .map((r) => ({
+        id: r.job_id,
+        job: JSON.parse(r.payload) as FanoutJob,
+        attempts: r.attempts,
+      }));
+  }
+
+  private async handle(id: string, job: FanoutJob, attempts: number): Promise<void> {
+    try {
+      await this.handler!(job);
+      await this.db.deleteFrom('chat_fanout_jobs').where('job_id', '=', id).execute();
+    } catch (error) {
+      const delay = Math.min(MAX_RETRY_DELAY_MS, this.retryDelayMs * 2 ** Math.min(attempts, 16));
+      this.logger.warn(
+        { err: error, job: id, attempts: attempts + 1, retryInMs: delay },
+        'fan-out job failed: will retry',
+      );
+      await this.db
+        .updateTable('chat_fanout_jobs')
+        .set({ attempts: attempts + 1, available_at: Date.now() + delay, locked_until: 0 })
+        .where('job_id', '=', id)
+        .execute()
+        .catch((err: unknown) =>
+          this.logger.error({ err, job: id }, 'fan-out queue: cannot reschedule'),
+        );
+    }
+  }
+}

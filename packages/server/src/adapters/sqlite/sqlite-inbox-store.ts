@@ -1,0 +1,352 @@
+import { randomUUID } from 'node:crypto';
+import type BetterSqlite3 from 'better-sqlite3';
+import type {
+  Appended,
+  Delivery,
+  DeliveryResult,
+  InboxItem,
+  InboxStore,
+  InboxWrite,
+  MessageRef,
+} from '../../domains/chat/inbox-store.js';
+
+/** A write to this many devices or more keeps its payload once, in `chat_envelopes`. */
+const ENVELOPE_MIN_DEVICES = 4;
+/** Deliveries committed in one transaction at most; the rest go in the next one. */
+const MAX_BATCH = 2_000;
+/** Rows deleted per statement by the sweep, so that it never holds the lock for long. */
+const SWEEP_CHUNK = 5_000;
+
+interface PendingDelivery {
+  readonly delivery: Delivery;
+  readonly resolve: (result: DeliveryResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+interface ReceiptRow {
+  sender_user_id: string;
+  message_id: string;
+  group_id: string | null;
+}
+
+/**
+ * The inbox on the embedded SQLite database, written with prepared statements and
+ * group commit: every delivery asked for during one turn of the event loop is applied
+ * in one transaction (each in its own savepoint, so that one failure fails only its
+ * own caller), and the callers are answered once it is committed. With WAL and
+ * `synchronous=NORMAL` a committed transaction survives a crash of the process.
+ *
+ * The connection is shared with Kysely: a transaction Kysely holds open across an
+ * `await` would swallow these writes, so a flush waits until none is open.
+ */
+export class SqliteInboxStore implements InboxStore {
+  private pending: PendingDelivery[] = [];
+  private scheduled = false;
+  private closed = false;
+  private idle: Array<() => void> = [];
+  /** Seq counters read or advanced by the transaction being applied. */
+  private seqs = new Map<string, number>();
+
+  private readonly stmt;
+  private readonly applyBatch: (batch: PendingDelivery[]) => Array<DeliveryResult | Error>;
+  private readonly applyOne: (delivery: Delivery) => DeliveryResult;
+
+  constructor(private readonly db: BetterSqlite3.Database) {
+    this.stmt = {
+      lastSeq: db
+        .prepare<[string], number>('SELECT last_seq FROM chat_device_seqs WHERE device_id = ?')
+        .pluck(),
+      saveSeq: db.prepare<[string, number]>(
+        `INSERT INTO chat_device_seqs (device_id, last_seq) VALUES (?, ?)
+         ON CONFLICT (device_id) DO UPDATE SET last_seq = excluded.last_seq`,
+      ),
+      keyTs: db.prepare<[string], number>('SELECT ts FROM chat_message_keys WHERE key = ?').pluck(),
+      insertKey: db.prepare<[string, number, number]>(
+        'INSERT INTO chat_message_keys (key, ts, expires_at) VALUES (?, ?, ?)',
+      ),
+      insertItem: db.prepare<
+        [
+          string,
+          number,
+          string,
+          string | null,
+          string | null,
+          string | null,
+          string | null,
+          string | null,
+          number,
+        ]
+      >(
+        `INSERT INTO chat_inbox (device_id, seq, kind, sender_user_id, message_id, group_id, payload, envelope_id, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      insertEnvelope: db.prepare<[string, string, number, number]>(
+        'INSERT INTO chat_envelopes (envelope_id, payload, refs, expires_at) VALUES (?, ?, ?, ?)',
+      ),
+      deleteUpTo: db
+        .prepare<[string, number], string | null>(
+          'DELETE FROM chat_inbox WHERE device_id = ? AND seq <= ? RETURNING envelope_id',
+        )
+        .pluck(),
+      deleteDevice: db
+        .prepare<[string], string | null>(
+          'DELETE FROM chat_inbox WHERE device_id = ? RETURNING envelope_id',
+        )
+        .pluck(),
+      deleteSeq: db.prepare<[string]>('DELETE FROM chat_device_seqs WHERE device_id = ?'),
+      releaseEnvelope: db.prepare<[number, string]>(
+        'UPDATE chat_envelopes SET refs = refs - ? WHERE envelope_id = ?',
+      ),
+      dropEnvelope: db.prepare<[string]>(
+        'DELETE FROM chat_envelopes WHERE envelope_id = ? AND refs <= 0',
+      ),
+      insertReceipt: db.prepare<[string, string, string, string | null, number]>(
+        `INSERT INTO chat_receipts (recipient_user_id, message_id, sender_user_id, group_id, delivered, expires_at)
+         VALUES (?, ?, ?, ?, 0, ?) ON CONFLICT DO NOTHING`,
+      ),
+      markDelivered: db.prepare<[string, string, string]>(
+        `UPDATE chat_receipts SET delivered = 1
+         WHERE recipient_user_id = ? AND message_id = ? AND sender_user_id = ? AND delivered = 0`,
+      ),
+      markRead: db.prepare<[string, string, string]>(
+        'DELETE FROM chat_receipts WHERE recipient_user_id = ? AND message_id = ? AND sender_user_id = ?',
+      ),
+      read: db.prepare<[string, number, number, number], InboxItem>(
+        `SELECT i.seq AS seq, coalesce(i.payload, e.payload) AS payload
+         FROM chat_inbox i LEFT JOIN chat_envelopes e ON e.envelope_id = i.envelope_id
+         WHERE i.device_id = ? AND i.seq > ? AND i.expires_at > ?
+         ORDER BY i.seq LIMIT ?`,
+      ),
+      messagesUpTo: db.prepare<[string, number, string], ReceiptRow>(
+        `SELECT sender_user_id, message_id, group_id FROM chat_inbox
+         WHERE device_id = ? AND seq <= ? AND sender_user_id IS NOT NULL AND sender_user_id <> ?
+         ORDER BY seq`,
+      ),
+      pendingReceipts: db.prepare<[string, string], ReceiptRow>(
+        `SELECT sender_user_id, message_id, group_id FROM chat_receipts
+         WHERE recipient_user_id = ? AND message_id IN (SELECT value FROM json_each(?))`,
+      ),
+      expiredItems: db.prepare<[number, number]>(
+        `DELETE FROM chat_inbox WHERE rowid IN
+           (SELECT rowid FROM chat_inbox WHERE expires_at <= ? LIMIT ?)`,
+      ),
+      expiredEnvelopes: db.prepare<[number, number]>(
+        `DELETE FROM chat_envelopes WHERE rowid IN
+           (SELECT rowid FROM chat_envelopes WHERE expires_at <= ? LIMIT ?)`,
+      ),
+      expiredKeys: db.prepare<[number, number]>(
+        `DELETE FROM chat_message_keys WHERE rowid IN
+           (SELECT rowid FROM chat_message_keys WHERE expires_at <= ? LIMIT ?)`,
+      ),
+      expiredReceipts: db.prepare<[number, number]>(
+        `DELETE FROM chat_receipts WHERE rowid IN
+           (SELECT rowid FROM chat_receipts WHERE expires_at <= ? LIMIT ?)`,
+      ),
+    };
+
+    this.applyOne = db.transaction((delivery: Delivery) => this.apply(delivery));
+    this.applyBatch = db.transaction((batch: PendingDelivery[]) => {
+      const results = batch.map((op): DeliveryResult | Error => {
+        try {
+          // A nested transaction is a savepoint: a failure undoes this delivery only.
+          return this.applyOne(op.delivery);
+        } catch (error) {
+          return error instanceof Error ? error : new Error(String(error));
+        }
+      });
+      for (const [deviceId, seq] of this.seqs) this.stmt.saveSeq.run(deviceId, seq);
+      return results;
+    });
+  }
+
+  deliver(delivery: Delivery): Promise<DeliveryResult> {
+    if (this.closed) return Promise.reject(new Error('the inbox store is closed'));
+    return new Promise((resolve, reject) => {
+      this.pending.push({ delivery, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(this.flush);
+      }
+    });
+  }
+
+  private readonly flush = (): void => {
+    if (this.db.inTransaction) {
+      // Kysely holds a transaction open on the shared connection: wait for its end.
+      setImmediate(this.flush);
+      return;
+    }
+    const batch =
+      this.pending.length > MAX_BATCH ? this.pending.splice(0, MAX_BATCH) : this.pending;
+    if (batch === this.pending) this.pending = [];
+    this.seqs = new Map();
+    let results: Array<DeliveryResult | Error>;
+    try {
+      results = this.applyBatch(batch);
+    } catch (error) {
+      results = batch.map(() => (error instanceof Error ? error : new Error(String(error))));
+    }
+    this.seqs = new Map();
+    for (let i = 0; i < batch.length; i++) {
+      const result = results[i]!;
+      if (result instanceof Error) batch[i]!.reject(result);
+      else batch[i]!.resolve(result);
+    }
+    if (this.pending.length > 0) {
+      setImmediate(this.flush);
+    } else {
+      this.scheduled = false;
+      for (const done of this.idle.splice(0)) done();
+    }
+  };
+
+  private nextSeq(deviceId: string): number {
+    const seq = (this.seqs.get(deviceId) ?? this.stmt.lastSeq.get(deviceId) ?? 0) + 1;
+    this.seqs.set(deviceId, seq);
+    return seq;
+  }
+
+  private apply(d: Delivery): DeliveryResult {
+    if (d.key !== undefined) {
+      const existing = this.stmt.keyTs.get(d.key);
+      if (existing !== undefined) return { applied: false, ts: existing, appended: [] };
+      this.stmt.insertKey.run(d.key, d.ts, d.expiresAt);
+    }
+    if (d.ack !== undefined) {
+      this.release(this.stmt.deleteUpTo.all(d.ack.deviceId, d.ack.uptoSeq));
+    }
+    const appended: Appended[] = [];
+    for (const write of d.writes ?? []) this.append(write, d.expiresAt, appended);
+    if (d.expectReceipts !== undefined) {
+      const { message, recipientUserIds } = d.expectReceipts;
+      for (const userId of recipientUserIds) {
+        this.stmt.insertReceipt.run(
+          userId,
+          message.messageId,
+          message.senderUserId,
+          message.groupId,
+          d.expiresAt,
+        );
+      }
+    }
+    if (d.receipts !== undefined) {
+      const mark = d.receipts.status === 'delivered' ? this.stmt.markDelivered : this.stmt.markRead;
+      for (const item of d.receipts.items) {
+        const { changes } = mark.run(
+          d.receipts.recipientUserId,
+          item.message.messageId,
+          item.message.senderUserId,
+        );
+        if (changes === 0) continue;
+        for (const write of item.writes) this.append(write, d.expiresAt, appended);
+      }
+    }
+    return { applied: true, ts: d.ts, appended };
+  }
+
+  private append(write: InboxWrite, expiresAt: number, out: Appended[]): void {
+    const message = write.message;
+    let envelopeId: string | null = null;
+    if (write.deviceIds.length >= ENVELOPE_MIN_DEVICES) {
+      envelopeId = randomUUID();
+      this.stmt.insertEnvelope.run(envelopeId, write.payload, write.deviceIds.length, expiresAt);
+    }
+    for (const deviceId of write.deviceIds) {
+      const seq = this.nextSeq(deviceId);
+      this.stmt.insertItem.run(
+        deviceId,
+        seq,
+        write.kind,
+        message?.senderUserId ?? null,
+        message?.messageId ?? null,
+        message?.groupId ?? null,
+        envelopeId === null ? write.payload : null,
+        envelopeId,
+        expiresAt,
+      );
+      out.push({ deviceId, seq, payload: write.payload });
+    }
+  }
+
+  /** Releases the envelopes that deleted inbox rows pointed at. */
+  private release(envelopeIds: Array<string | null>): void {
+    let counts: Map<string, number> | undefined;
+    for (const id of envelopeIds) {
+      if (id === null) continue;
+      counts ??= new Map();
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    if (counts === undefined) return;
+    for (const [id, count] of counts) {
+      this.stmt.releaseEnvelope.run(count, id);
+      this.stmt.dropEnvelope.run(id);
+    }
+  }
+
+  read(deviceId: string, afterSeq: number, limit: number, now: number): Promise<InboxItem[]> {
+    return Promise.resolve(this.stmt.read.all(deviceId, afterSeq, now, limit));
+  }
+
+  lastSeq(deviceId: string): Promise<number> {
+    return Promise.resolve(this.stmt.lastSeq.get(deviceId) ?? 0);
+  }
+
+  messagesUpTo(deviceId: string, uptoSeq: number, exceptSender: string): Promise<MessageRef[]> {
+    return Promise.resolve(
+      this.stmt.messagesUpTo.all(deviceId, uptoSeq, exceptSender).map(toMessageRef),
+    );
+  }
+
+  pendingReceipts(recipientUserId: string, messageIds: readonly string[]): Promise<MessageRef[]> {
+    if (messageIds.length === 0) return Promise.resolve([]);
+    return Promise.resolve(
+      this.stmt.pendingReceipts.all(recipientUserId, JSON.stringify(messageIds)).map(toMessageRef),
+    );
+  }
+
+  keyTs(key: string): Promise<number | null> {
+    return Promise.resolve(this.stmt.keyTs.get(key) ?? null);
+  }
+
+  async dropDevice(deviceId: string): Promise<void> {
+    await this.whenNoTransaction();
+    this.db.transaction(() => {
+      this.release(this.stmt.deleteDevice.all(deviceId));
+      this.stmt.deleteSeq.run(deviceId);
+    })();
+  }
+
+  async sweep(now: number): Promise<number> {
+    let items = 0;
+    const chunks = [
+      this.stmt.expiredItems,
+      this.stmt.expiredEnvelopes,
+      this.stmt.expiredKeys,
+      this.stmt.expiredReceipts,
+    ];
+    for (const statement of chunks) {
+      for (;;) {
+        await this.whenNoTransaction();
+        const { changes } = statement.run(now, SWEEP_CHUNK);
+        if (statement === this.stmt.expiredItems) items += changes;
+        if (changes < SWEEP_CHUNK) break;
+      }
+    }
+    return items;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (!this.scheduled) return;
+    await new Promise<void>((resolve) => this.idle.push(resolve));
+  }
+
+  /** Resolves on a turn where Kysely holds no transaction open on the connection. */
+  private async whenNoTransaction(): Promise<void> {
+    while (this.db.inTransaction) await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+function toMessageRef(row: ReceiptRow): MessageRef {
+  return { senderUserId: row.sender_user_id, messageId: row.message_id, groupId: row.group_id };
+}

@@ -1,0 +1,30 @@
+/** A user's presence as others may see it. */
+export interface PresenceStatus {
+  readonly online: boolean;
+  /** When their last socket closed (ms since the epoch); null while online or when unknown. */
+  readonly lastSeen: number | null;
+}
+
+/**
+ * Which devices have a socket right now (and, in scale-out, on which node), and when
+ * each user was last online. Embedded: in memory. Scale-out: Redis with TTLs that the
+ * nodes refresh, so that a node that dies takes its devices offline.
+ */
+export interface PresenceStore {
+  /** Registers a device's socket; answers whether its user just came online. */
+  connect(userId: string, deviceId: string, connectionId: string): Promise<{ cameOnline: boolean }>;
+  /**
+   * Unregisters a socket, unless the device has connected again since (another
+   * `connectionId`); answers whether its user just went offline.
+   */
+  disconnect(
+    userId: string,
+    deviceId: string,
+    connectionId: string,
+    at: number,
+  ): Promise<{ wentOffline: boolean }>;
+  /** The connected devices of each of these users (users with none are absent). */
+  onlineDevices(userIds: readonly string[]): Promise<Map<string, string[]>>;
+  /** Presence of each of these users. */
+  status(userIds: readonly string[]): Promise<Map<string, PresenceStatus>>;
+}
