@@ -1,0 +1,81 @@
+import { parseArgs } from 'node:util';
+import { LINKS_DEFAULTS, runLinksBench } from './links/links-bench.js';
+
+/**
+ * The benchmarks' command line, run by bench/bin/bench.sh (which builds the server and
+ * raises the open-files limit first). Exit code: 0 when every target was met, 3 when
+ * the run completed but missed a target, 1 when it could not run.
+ */
+
+const USAGE = `usage: bench.sh <links|all> [options]
+
+  --duration <s>     seconds per measured phase (links: ${LINKS_DEFAULTS.durationS})
+  --warmup <s>       seconds of unmeasured warm-up before each phase (${LINKS_DEFAULTS.warmupS})
+  --connections <n>  HTTP connections (links: ${LINKS_DEFAULTS.connections})
+  --links <n>        links created per server (${LINKS_DEFAULTS.links})
+  --cache-size <n>   LINK_CACHE_SIZE for the uniform run (${LINKS_DEFAULTS.cacheSize})
+  --profile          profile the server during each phase; tables in the report,
+                     raw .cpuprofile files in bench/profiles/
+  --baseline-only    measure the baselines only (checks the machine and the generator)
+  --dry-run          print the tables without writing docs/benchmarks.md
+`;
+
+function positiveNumber(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
+  return n;
+}
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      connections: { type: 'string' },
+      links: { type: 'string' },
+      'cache-size': { type: 'string' },
+      profile: { type: 'boolean', default: false },
+      'dry-run': { type: 'boolean', default: false },
+      'baseline-only': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  const which = positionals[0];
+  if (values.help || positionals.length !== 1 || !['links', 'all'].includes(which ?? '')) {
+    process.stdout.write(USAGE);
+    return values.help ? 0 : 1;
+  }
+  const log = (line: string) => process.stdout.write(`${line}\n`);
+  let pass = true;
+  if (which === 'links' || which === 'all') {
+    pass &&= await runLinksBench({
+      durationS: positiveNumber('duration', values.duration, LINKS_DEFAULTS.durationS),
+      warmupS: positiveNumber('warmup', values.warmup, LINKS_DEFAULTS.warmupS),
+      connections: Math.round(
+        positiveNumber('connections', values.connections, LINKS_DEFAULTS.connections),
+      ),
+      links: Math.round(positiveNumber('links', values.links, LINKS_DEFAULTS.links)),
+      cacheSize: Math.round(
+        positiveNumber('cache-size', values['cache-size'], LINKS_DEFAULTS.cacheSize),
+      ),
+      hotCodes: LINKS_DEFAULTS.hotCodes,
+      profile: values.profile,
+      write: !values['dry-run'] && !values['baseline-only'],
+      baselineOnly: values['baseline-only'],
+      log,
+    });
+  }
+  return pass ? 0 : 3;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(
+      `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
+  },
+);
