@@ -9,6 +9,7 @@ import type {
   Me,
   RegisterRequest,
   SessionResponse,
+  SignOutOthersResponse,
   UpdateMeRequest,
 } from '@switchboard/shared';
 import { apiRequest } from './http.js';
@@ -76,6 +77,12 @@ export async function listDevices(signal?: AbortSignal): Promise<Device[]> {
 /** Signs one device out at once. */
 export function revokeDevice(deviceId: string): Promise<void> {
   return apiRequest<void>('DELETE', `/api/devices/${encodeURIComponent(deviceId)}`);
+}
+
+/** Signs out every device of the account but this one; answers how many were. */
+export async function signOutOtherDevices(): Promise<number> {
+  const answer = await apiRequest<SignOutOthersResponse>('POST', '/api/devices/sign-out-others');
+  return answer.signedOut;
 }
 
 /** The account's personal API tokens (without their secrets). */

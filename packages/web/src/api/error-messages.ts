@@ -1,11 +1,15 @@
 import { URL_MAX_LENGTH } from '@switchboard/shared';
 import { ApiError, type ClientErrorCode } from './http.js';
 
+const GENERIC =
+  'Something went wrong on our side. Try again; if it keeps happening, tell whoever runs this server.';
+
 /**
- * What each code means to someone using the app, in their words. Server messages are
- * written for developers ("send `Authorization: Bearer`"), so screens show these.
+ * What each code the Links and account screens can meet means to someone using the
+ * app, in their words: server messages are written for developers ("send
+ * `Authorization: Bearer`"). Codes of other screens fall back on the server's message.
  */
-const SENTENCES: Record<ClientErrorCode, string> = {
+const SENTENCES: Partial<Record<ClientErrorCode, string>> = {
   NETWORK: "We couldn't reach the server. Check your connection and try again.",
   UNEXPECTED_RESPONSE: 'The server sent an answer we could not read. Try again in a moment.',
   INVALID_REQUEST: 'Something in the form is not valid. Check the fields and try again.',
@@ -16,8 +20,7 @@ const SENTENCES: Record<ClientErrorCode, string> = {
   PAYLOAD_TOO_LARGE: 'That is too much to send at once. Shorten it and try again.',
   UNSUPPORTED_MEDIA_TYPE: 'The server did not accept the request format. Reload the page.',
   RATE_LIMITED: 'Too many requests in a short time. Wait a little and try again.',
-  INTERNAL:
-    'Something went wrong on our side. Try again; if it keeps happening, tell whoever runs this server.',
+  INTERNAL: GENERIC,
   SERVICE_UNAVAILABLE: 'The server is busy or restarting. Try again in a few seconds.',
   SERVICE_DISABLED: 'This service is switched off on this server.',
 
@@ -54,30 +57,12 @@ const SENTENCES: Record<ClientErrorCode, string> = {
   LINK_PASSWORD_REQUIRED: 'This link is protected by a password.',
   LINK_PASSWORD_INVALID: 'That password is wrong.',
   NOT_LINK_OWNER: 'Only the account that created this link can do that.',
-
-  INVALID_FRAME: 'The chat connection sent something the server did not understand.',
-  FRAME_TOO_LARGE: 'That message is too large to send.',
-  BODY_TOO_LARGE: 'That message is too large to send.',
-  AUTH_REQUIRED: 'Sign in to use chat.',
-  AUTH_FAILED: 'Your session has ended. Sign in again to continue.',
-  ALREADY_AUTHENTICATED: 'The chat connection is already signed in.',
-  SLOW_CONSUMER: 'The connection was too slow and was reset. Your messages are waiting.',
-  SESSION_REPLACED: 'Chat was opened in another tab on this device.',
-  SESSION_REVOKED: 'This device was signed out.',
-  RECIPIENT_UNAVAILABLE: 'That person cannot receive messages.',
-  GROUP_NOT_FOUND: 'That group does not exist, or you are not in it.',
-  NOT_A_MEMBER: 'Only members of the group can do that.',
-  NOT_GROUP_ADMIN: 'Only admins of the group can do that.',
-  GROUP_FULL: 'The group is full.',
-  ALREADY_A_MEMBER: 'They are already in the group.',
-  LAST_ADMIN: 'Make someone else an admin first.',
-  INVALID_GROUP_NAME: 'Group names are 1 to 100 characters.',
 };
 
 /** A sentence for any failure: an `ApiError`'s code, or a generic one for the rest. */
 export function describeError(error: unknown): string {
-  if (!(error instanceof ApiError)) return SENTENCES.INTERNAL;
-  const sentence = SENTENCES[error.code];
+  if (!(error instanceof ApiError)) return GENERIC;
+  const sentence = SENTENCES[error.code] ?? (error.message === '' ? GENERIC : error.message);
   if (error.code === 'RATE_LIMITED' && error.retryAfterSeconds !== null) {
     return `Too many requests in a short time. Try again in ${formatWait(error.retryAfterSeconds)}.`;
   }

@@ -53,6 +53,15 @@ describe(describeError.name, () => {
     expect(describeError(new TypeError('x'))).toMatch(/went wrong/);
   });
 
+  it("falls back on the server's sentence for a code no screen here expects", () => {
+    const error = new ApiError(
+      'GROUP_FULL',
+      'The group has reached its maximum number of members.',
+      409,
+    );
+    expect(describeError(error)).toBe('The group has reached its maximum number of members.');
+  });
+
   it('points refusals at the field they are about', () => {
     expect(fieldOfError(new ApiError('ALIAS_TAKEN', '', 409))).toBe('alias');
     expect(fieldOfError(new ApiError('URL_BLOCKED', '', 400))).toBe('url');

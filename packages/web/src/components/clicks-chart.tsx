@@ -49,7 +49,16 @@ function useWidth<T extends HTMLElement>(): [RefObject<T | null>, number] {
  * and nothing to download). Screen readers get a summary, and everyone can open the
  * same numbers as a table.
  */
-export function ClicksChart({ bars, title }: { bars: readonly ClickBar[]; title: string }) {
+export function ClicksChart({
+  bars,
+  title,
+  emptyText,
+}: {
+  bars: readonly ClickBar[];
+  title: string;
+  /** Shown over the empty chart when there is not a single click. */
+  emptyText: string;
+}) {
   const [frameRef, width] = useWidth<HTMLDivElement>();
   const [showTable, setShowTable] = useState(false);
   const titleId = useId();
@@ -139,6 +148,11 @@ export function ClicksChart({ bars, title }: { bars: readonly ClickBar[]; title:
               );
             })}
           </svg>
+        )}
+        {total === 0 && (
+          <p className="chart__empty" aria-hidden="true">
+            {emptyText}
+          </p>
         )}
       </div>
       <figcaption className="chart__caption">

@@ -1,4 +1,28 @@
-import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { useEffect, useId, useRef, type KeyboardEvent, type ReactNode } from 'react';
+
+const FOCUSABLE =
+  'a[href], button:not(:disabled), input:not(:disabled):not([type="hidden"]), select:not(:disabled), textarea:not(:disabled), [tabindex]:not([tabindex="-1"])';
+
+/**
+ * Wraps Tab around inside the dialog. A modal `<dialog>` makes the page inert, but Tab
+ * from its last control would otherwise leave for the browser's own toolbar.
+ */
+function keepFocusInside(event: KeyboardEvent<HTMLDialogElement>): void {
+  if (event.key !== 'Tab') return;
+  const focusable = [...event.currentTarget.querySelectorAll<HTMLElement>(FOCUSABLE)].filter(
+    (el) => el.offsetParent !== null,
+  );
+  const first = focusable[0];
+  const last = focusable.at(-1);
+  if (first === undefined || last === undefined) return;
+  if (event.shiftKey && document.activeElement === first) {
+    event.preventDefault();
+    last.focus();
+  } else if (!event.shiftKey && document.activeElement === last) {
+    event.preventDefault();
+    first.focus();
+  }
+}
 
 /**
  * A modal on the native `<dialog>`: the browser traps focus, closes on Escape, makes the
@@ -49,6 +73,7 @@ export function Dialog({
         event.preventDefault();
         onClose();
       }}
+      onKeyDown={keepFocusInside}
     >
       <div className="dialog__header">
         <h2 id={titleId} className="dialog__title">

@@ -53,6 +53,7 @@ export function LinkOptionFields({
       )}
       <SelectField
         label="Redirect type"
+        hint="Keep 302 unless you need another: browsers remember 301 and 308, so later clicks skip the count and edits may not reach them."
         value={values.redirectType}
         error={errors.redirectType}
         onChange={(e) => onChange({ redirectType: e.target.value })}

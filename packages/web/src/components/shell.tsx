@@ -116,10 +116,13 @@ export function Shell({ children }: { children: ReactNode }) {
 export function PageHeader({
   title,
   documentTitle,
+  compact = false,
   children,
 }: {
   title: ReactNode;
   documentTitle: string;
+  /** A smaller title, for long ones such as a short URL. */
+  compact?: boolean;
   children?: ReactNode;
 }) {
   useEffect(() => {
@@ -127,7 +130,12 @@ export function PageHeader({
   }, [documentTitle]);
   return (
     <div className="page-header">
-      <h1 className="page-header__title" tabIndex={-1}>
+      <h1
+        className={
+          compact ? 'page-header__title page-header__title--compact' : 'page-header__title'
+        }
+        tabIndex={-1}
+      >
         {title}
       </h1>
       {children}

@@ -29,10 +29,10 @@ export type FieldErrors = Partial<Record<FormField, string>>;
 
 /** The redirect types, with what each is for, in the order the picker lists them. */
 export const REDIRECT_TYPES: readonly { value: RedirectType; label: string }[] = [
-  { value: 302, label: '302 Found: temporary, every click counted (recommended)' },
-  { value: 307, label: '307 Temporary: like 302, keeps POST as POST' },
-  { value: 301, label: '301 Moved permanently: browsers may cache it and skip counting' },
-  { value: 308, label: '308 Permanent: like 301, keeps POST as POST' },
+  { value: 302, label: '302 Found (recommended)' },
+  { value: 307, label: '307 Temporary redirect' },
+  { value: 301, label: '301 Moved permanently' },
+  { value: 308, label: '308 Permanent redirect' },
 ];
 
 /** An empty form. */

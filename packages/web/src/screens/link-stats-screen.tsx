@@ -101,7 +101,8 @@ function StatsError({
 function StatsView({ link, onLinkRefresh }: { link: ShortLink; onLinkRefresh: () => void }) {
   const age = daysSince(link.createdAt, Date.now());
   const ranges = RANGES.filter((r) => r.days < age || r.days === 7);
-  const sinceCreated = age <= STATS_DAYS_MAX;
+  // "Since created" when the link's whole life fits the window and no preset covers it.
+  const showSince = age <= STATS_DAYS_MAX && age > 7 && !ranges.some((r) => r.days === age);
   const [days, setDays] = useState<number>(Math.min(30, Math.max(7, age)));
   const [stats, statsControls] = useResource(
     `${link.code}:${days}`,
@@ -120,7 +121,7 @@ function StatsView({ link, onLinkRefresh }: { link: ShortLink; onLinkRefresh: ()
 
   return (
     <>
-      <PageHeader title={display} documentTitle={`Stats for ${link.code}`}>
+      <PageHeader title={display} documentTitle={`Stats for ${link.code}`} compact>
         <p className="page-header__lead stats__target" title={link.url}>
           <span className="visually-hidden">Goes to </span>
           <span aria-hidden="true">→ </span>
@@ -151,33 +152,37 @@ function StatsView({ link, onLinkRefresh }: { link: ShortLink; onLinkRefresh: ()
         </div>
       </PageHeader>
 
-      <fieldset className="segmented segmented--page">
-        <legend className="visually-hidden">Period</legend>
-        {ranges.map((r) => (
-          <label key={r.days} className="segmented__option">
-            <input
-              type="radio"
-              name="range"
-              value={r.days}
-              checked={days === r.days}
-              onChange={() => setDays(r.days)}
-            />
-            <span>{r.label}</span>
-          </label>
-        ))}
-        {sinceCreated && !ranges.some((r) => r.days === Math.max(7, age)) && (
-          <label className="segmented__option">
-            <input
-              type="radio"
-              name="range"
-              value="since"
-              checked={days === Math.max(7, age)}
-              onChange={() => setDays(Math.max(7, age))}
-            />
-            <span>Since created</span>
-          </label>
-        )}
-      </fieldset>
+      {ranges.length === 1 && !showSince ? (
+        <p className="period">Last 7 days</p>
+      ) : (
+        <fieldset className="segmented">
+          <legend className="visually-hidden">Period</legend>
+          {ranges.map((r) => (
+            <label key={r.days} className="segmented__option">
+              <input
+                type="radio"
+                name="range"
+                value={r.days}
+                checked={days === r.days}
+                onChange={() => setDays(r.days)}
+              />
+              <span>{r.label}</span>
+            </label>
+          ))}
+          {showSince && (
+            <label className="segmented__option">
+              <input
+                type="radio"
+                name="range"
+                value="since"
+                checked={days === Math.max(7, age)}
+                onChange={() => setDays(Math.max(7, age))}
+              />
+              <span>Since created</span>
+            </label>
+          )}
+        </fieldset>
+      )}
 
       {stats.status === 'loading' && <Loading label="Loading the stats…" />}
       {stats.status === 'error' && (
@@ -232,7 +237,7 @@ function StatsBody({
           </div>
           <div className="tile">
             <dt>Bots and crawlers</dt>
-            <dd>{formatCount(stats.bots)}</dd>
+            <dd data-testid="bot-clicks">{formatCount(stats.bots)}</dd>
           </div>
         </dl>
       </section>
@@ -241,7 +246,11 @@ function StatsBody({
         <h2 id="over-time-title" className="card__title card__title--spaced">
           Clicks per {weekly ? 'week' : 'day'}
         </h2>
-        <ClicksChart bars={bars} title={`Clicks per ${weekly ? 'week' : 'day'}, ${period}`} />
+        <ClicksChart
+          bars={bars}
+          title={`Clicks per ${weekly ? 'week' : 'day'}, ${period}`}
+          emptyText={`No clicks in ${period} yet`}
+        />
       </section>
 
       <div className="breakdowns">

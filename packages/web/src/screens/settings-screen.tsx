@@ -16,6 +16,7 @@ import {
   listTokens,
   revokeDevice,
   revokeToken,
+  signOutOtherDevices,
   updateMe,
 } from '../api/accounts.js';
 import { describeError } from '../api/error-messages.js';
@@ -194,9 +195,28 @@ function DevicesSection() {
   const announce = useAnnounce();
   const [, navigate] = useLocation();
   const [devices, { reload, set }] = useResource('devices', (signal) => listDevices(signal));
-  const [target, setTarget] = useState<Device | null>(null);
+  const [target, setTarget] = useState<Device | 'others' | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+
+  const confirmOthers = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const count = await signOutOtherDevices();
+      setTarget(null);
+      set((list) => list.filter((d) => d.current));
+      announce(
+        count === 1 ? '1 other device signed out' : `${count} other devices signed out`,
+        'success',
+      );
+      requestAnimationFrame(() => document.getElementById('devices-title')?.focus());
+    } catch (failure) {
+      setError(describeError(failure));
+    } finally {
+      setBusy(false);
+    }
+  };
 
   const confirm = async (device: Device) => {
     setBusy(true);
@@ -264,7 +284,33 @@ function DevicesSection() {
             ))}
         </ul>
       )}
-      {target !== null && (
+      {devices.status === 'ready' && devices.data.length > 1 && (
+        <div>
+          <button
+            type="button"
+            className="button button--secondary"
+            onClick={() => setTarget('others')}
+          >
+            Sign out all other devices
+          </button>
+        </div>
+      )}
+      {target === 'others' && (
+        <ConfirmDialog
+          open
+          title="Sign out all other devices?"
+          description={<p>Every device but this one will need to sign in again.</p>}
+          confirmLabel="Sign out others"
+          busy={busy}
+          error={error}
+          onConfirm={() => void confirmOthers()}
+          onClose={() => {
+            setTarget(null);
+            setError(null);
+          }}
+        />
+      )}
+      {target !== null && target !== 'others' && (
         <ConfirmDialog
           open
           title={target.current ? 'Sign out this device?' : `Sign out ${target.name}?`}
