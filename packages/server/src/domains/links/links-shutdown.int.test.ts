@@ -48,7 +48,7 @@ describe('clicks across a shutdown', () => {
       });
       const code = created.body.code;
       let answered = 0;
-      let stopping: Promise<number | null> | null = null;
+      const shutdown: { exit: Promise<number | null> | null } = { exit: null };
       const worker = async () => {
         for (;;) {
           try {
@@ -58,11 +58,11 @@ describe('clicks across a shutdown', () => {
           } catch {
             return; // refused or reset: the server has stopped taking requests
           }
-          if (answered >= 200 && stopping === null) stopping = first.stop('SIGTERM');
+          if (answered >= 200 && shutdown.exit === null) shutdown.exit = first.stop('SIGTERM');
         }
       };
       await Promise.all(Array.from({ length: 8 }, worker));
-      expect(await stopping).toBe(0);
+      expect(await shutdown.exit).toBe(0);
       expect(answered).toBeGreaterThanOrEqual(200);
 
       const second = await spawnServer({ env, dataDir: first.dataDir });
