@@ -540,6 +540,18 @@ export class SwitchboardClient {
     return history.outbox();
   }
 
+  /**
+   * How many messages wait for `sent` (a cheap count, for a "3 messages waiting" badge).
+   *
+   * @example
+   * if (client.pendingCount > 0) showBadge(client.pendingCount);
+   */
+  get pendingCount(): number {
+    let count = 0;
+    for (const queue of this.#queues.values()) count += queue.length;
+    return count;
+  }
+
   /** A contact's presence as last reported on this connection. */
   presenceOf(userId: string): PresenceState | undefined {
     return this.#presence.get(userId);

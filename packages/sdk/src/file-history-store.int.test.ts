@@ -90,7 +90,7 @@ describe(FileHistoryStore.name, () => {
           userId: 'me',
           deviceId: 'd',
           lastSeq: i,
-          nextOutboxOrder: 1,
+          nextOrder: 1,
           pendingReads: [],
         },
       });

@@ -40,7 +40,7 @@ export function runHistoryStoreContract(name: string, factory: HistoryStoreFacto
         userId: 'me',
         deviceId: 'd1',
         lastSeq: 7,
-        nextOutboxOrder: 3,
+        nextOrder: 3,
         pendingReads: ['x'],
       };
       await store.write({ messages: [message], conversations: [conversation], syncState: sync });
@@ -87,13 +87,13 @@ export function runHistoryStoreContract(name: string, factory: HistoryStoreFacto
       expect(last.map((m) => m.id)).toEqual(messages.slice(0, 5).map((m) => m.id));
     });
 
-    it('orders messages with the same timestamp by key, without losing any across pages', async () => {
+    it('orders messages of the same timestamp by sort key, without losing any across pages', async () => {
       const store = await create();
       const messages = ['c', 'a', 'b', 'd'].map((id) => storedMessage({ id, ts: 5_000 }));
-      await store.write({ messages });
+      await store.write({ messages: [...messages].reverse() });
       const page1 = await store.listMessages('user:bob', { limit: 2 });
       const page2 = await store.listMessages('user:bob', { limit: 2, before: page1[0]!.sortKey });
-      expect([...page2, ...page1].map((m) => m.id)).toEqual(['a', 'b', 'c', 'd']);
+      expect([...page2, ...page1].map((m) => m.id)).toEqual(['c', 'a', 'b', 'd']);
     });
 
     it('finds messages by id whoever sent them', async () => {
@@ -182,7 +182,7 @@ export function runHistoryStoreContract(name: string, factory: HistoryStoreFacto
           userId: 'me',
           deviceId: 'd',
           lastSeq: 1,
-          nextOutboxOrder: 1,
+          nextOrder: 1,
           pendingReads: [],
         },
       });
@@ -214,7 +214,7 @@ export function runHistoryStoreContract(name: string, factory: HistoryStoreFacto
           userId: 'me',
           deviceId: 'd1',
           lastSeq: 42,
-          nextOutboxOrder: 2,
+          nextOrder: 2,
           pendingReads: [],
         };
         await store.write({

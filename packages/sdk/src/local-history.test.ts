@@ -56,6 +56,13 @@ describe(LocalHistory.name, () => {
     expect((await history.store.listConversations())[0]?.unread).toBe(1);
   });
 
+  it('keeps messages of the same millisecond in the order they came', async () => {
+    const history = await openHistory();
+    const ids = ['zz', 'aa', 'mm', 'bb'];
+    await history.applyInbox(ids.map((id, i) => msg(i + 1, { id, ts: 7_000 })));
+    expect((await history.page('user:bob')).messages.map((m) => m.id)).toEqual(ids);
+  });
+
   it('ignores items at or below the stored seq', async () => {
     const history = await openHistory();
     await history.applyInbox([msg(5)]);

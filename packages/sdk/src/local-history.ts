@@ -65,7 +65,7 @@ export class LocalHistory {
     }
     let sync: SyncState;
     if (existing === null) {
-      sync = { userId, deviceId, lastSeq: 0, nextOutboxOrder: 1, pendingReads: [] };
+      sync = { userId, deviceId, lastSeq: 0, nextOrder: 1, pendingReads: [] };
       await store.write({ syncState: sync });
     } else if (existing.deviceId !== deviceId) {
       sync = { ...existing, deviceId, lastSeq: 0 };
@@ -120,12 +120,13 @@ export class LocalHistory {
         outgoing: true,
         status: 'pending',
         receipts: {},
-        sortKey: sortKeyOf(input.now, key),
-        outboxOrder: this.#sync.nextOutboxOrder,
+        localOrder: this.#sync.nextOrder,
+        sortKey: sortKeyOf(input.now, this.#sync.nextOrder, key),
+        outboxOrder: this.#sync.nextOrder,
       };
       const [found] = await this.store.getConversations([conversationId]);
       const conversation = withMessage(found ?? newConversation(conversationId, input.to), message);
-      const sync = { ...this.#sync, nextOutboxOrder: this.#sync.nextOutboxOrder + 1 };
+      const sync = { ...this.#sync, nextOrder: this.#sync.nextOrder + 1 };
       await this.store.write({
         messages: [message],
         conversations: [conversation],
@@ -141,7 +142,12 @@ export class LocalHistory {
     return this.#updateOwn(id, (message) => {
       const { outboxOrder: _drop, ...rest } = message;
       if (message.status !== 'pending' && message.status !== 'failed') return rest;
-      return { ...rest, status: 'sent', ts, sortKey: sortKeyOf(ts, message.key) };
+      return {
+        ...rest,
+        status: 'sent',
+        ts,
+        sortKey: sortKeyOf(ts, message.localOrder, message.key),
+      };
     });
   }
 
@@ -163,9 +169,9 @@ export class LocalHistory {
       const updated: StoredMessage = {
         ...rest,
         status: 'pending',
-        outboxOrder: this.#sync.nextOutboxOrder,
+        outboxOrder: this.#sync.nextOrder,
       };
-      const sync = { ...this.#sync, nextOutboxOrder: this.#sync.nextOutboxOrder + 1 };
+      const sync = { ...this.#sync, nextOrder: this.#sync.nextOrder + 1 };
       const conversations = await this.#refreshLast([updated]);
       await this.store.write({ messages: [updated], conversations, syncState: sync });
       this.#sync = sync;
@@ -309,6 +315,7 @@ export class LocalHistory {
       if (found !== undefined) conversations.set(conversationList[index]!, found);
     }
 
+    let nextOrder = this.#sync.nextOrder;
     const changedMessages = new Map<string, StoredMessage>();
     const changedConversations = new Set<ConversationId>();
     const updatedKeys = new Set<string>();
@@ -354,9 +361,11 @@ export class LocalHistory {
             outgoing,
             status: outgoing ? 'sent' : 'received',
             receipts: {},
-            sortKey: sortKeyOf(item.ts, key),
+            localOrder: nextOrder,
+            sortKey: sortKeyOf(item.ts, nextOrder, key),
             ...(outgoing ? {} : { unreadIn: conversationId }),
           };
+          nextOrder += 1;
           const peer: Address =
             'group' in item.to ? item.to : { user: conversationId.slice('user:'.length) };
           const conversation = conversationFor(conversationId, peer);
@@ -420,7 +429,7 @@ export class LocalHistory {
       }
     }
 
-    const sync = { ...this.#sync, lastSeq: fresh[fresh.length - 1]!.seq };
+    const sync = { ...this.#sync, lastSeq: fresh[fresh.length - 1]!.seq, nextOrder };
     const summaries = [...changedConversations].map((id) => conversations.get(id)!);
     await this.store.write({
       messages: [...changedMessages.values()],

@@ -30,9 +30,10 @@ describe(addressOf.name, () => {
 });
 
 describe(sortKeyOf.name, () => {
-  it('sorts by timestamp as strings do', () => {
-    expect(sortKeyOf(999, 'z') < sortKeyOf(1_000, 'a')).toBe(true);
-    expect(sortKeyOf(1_000, 'a') < sortKeyOf(1_000, 'b')).toBe(true);
+  it('sorts by timestamp as strings do, then by arrival within a millisecond', () => {
+    expect(sortKeyOf(999, 9, 'z') < sortKeyOf(1_000, 1, 'a')).toBe(true);
+    expect(sortKeyOf(1_000, 2, 'a') < sortKeyOf(1_000, 10, 'b')).toBe(true);
+    expect(sortKeyOf(1_000, 3, 'z') < sortKeyOf(1_000, 4, 'a')).toBe(true);
   });
 });
 

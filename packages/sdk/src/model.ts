@@ -40,7 +40,9 @@ export interface StoredMessage {
   readonly status: MessageStatus;
   /** Per recipient user, the furthest receipt (outgoing messages; one entry for 1:1). */
   readonly receipts: Readonly<Record<string, RecipientReceipt>>;
-  /** Sort key within the conversation: timestamp first, then the key. */
+  /** When this store got it, relative to the others: breaks timestamp ties by arrival. */
+  readonly localOrder: number;
+  /** Sort key within the conversation: timestamp, then local order, then the key. */
   readonly sortKey: string;
   /** Set while the message waits in the outbox: its place in the send order. */
   readonly outboxOrder?: number;
@@ -74,8 +76,8 @@ export interface SyncState {
   readonly deviceId: string;
   /** The last inbox `seq` safely stored: sent as `after` on the next connection. */
   readonly lastSeq: number;
-  /** Next value of `outboxOrder`. */
-  readonly nextOutboxOrder: number;
+  /** Next local order number: orders messages of the same millisecond, and the outbox. */
+  readonly nextOrder: number;
   /** Ids of messages read here whose `read` frame the server has not confirmed yet. */
   readonly pendingReads: readonly string[];
 }
@@ -127,9 +129,13 @@ export function messageKey(fromUser: string, id: string): string {
   return `${fromUser}/${id}`;
 }
 
-/** The sort key of a message: zero-padded timestamp, then the key, so ties are stable. */
-export function sortKeyOf(ts: number, key: string): string {
-  return `${String(Math.max(0, Math.trunc(ts))).padStart(16, '0')}:${key}`;
+/**
+ * The sort key of a message: zero-padded timestamp, then local order (two messages of
+ * the same millisecond keep the order they came in), then the key, so keys are unique.
+ */
+export function sortKeyOf(ts: number, localOrder: number, key: string): string {
+  const pad = (n: number, width: number) => String(Math.max(0, Math.trunc(n))).padStart(width, '0');
+  return `${pad(ts, 16)}:${pad(localOrder, 12)}:${key}`;
 }
 
 const STATUS_RANK: Record<MessageStatus, number> = {

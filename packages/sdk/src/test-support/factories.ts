@@ -36,7 +36,8 @@ export function storedMessage(
     outgoing,
     status: outgoing ? 'sent' : 'received',
     receipts: {},
-    sortKey: sortKeyOf(ts, key),
+    localOrder: counter,
+    sortKey: sortKeyOf(ts, counter, key),
     ...(outgoing ? {} : { unreadIn: conversationId }),
     ...overrides,
   };
