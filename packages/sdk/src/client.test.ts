@@ -193,6 +193,17 @@ describe(SwitchboardClient.name, () => {
       expect(client.state).toBe('reconnecting');
     });
 
+    it('keeps an error listener on a socket it gave up on (ws reports closing a connecting socket as an error)', async () => {
+      const client = makeClient({ connectTimeoutMs: 1_000 });
+      void client.connect();
+      await settle();
+      const socket = fake.sockets[0]!;
+      await settle(1_000);
+      expect(client.state).toBe('reconnecting');
+      expect(socket.onerror).toBeTypeOf('function');
+      expect(() => socket.onerror?.(undefined as never)).not.toThrow();
+    });
+
     it('does not reconnect after close()', async () => {
       const client = makeClient();
       const socket = await connectAndSync(client);

@@ -798,7 +798,9 @@ export class SwitchboardClient {
     link.ws.onopen = null;
     link.ws.onmessage = null;
     link.ws.onclose = null;
-    link.ws.onerror = null;
+    // Not null: `ws` reports closing a socket that is still connecting as an error
+    // event, and an error event nobody listens to would crash a Node process.
+    link.ws.onerror = () => undefined;
     clearTimeout(link.connectTimer);
     clearInterval(link.pingTimer);
     clearTimeout(link.pongTimer);

@@ -44,6 +44,12 @@ export class FakeChatServer {
     { from: { user: string; device: string }; to: Address; body: unknown; ts: number }
   >();
   heartbeatMs = 25_000;
+  /**
+   * Fault injection: every Nth envelope is written twice under two seqs, as an
+   * at-least-once fan-out may do after a retry (0: never).
+   */
+  duplicateEvery = 0;
+  #appended = 0;
   /** Frames received from clients, for assertions. */
   readonly received: Array<{ deviceId: string; frame: ClientFrame }> = [];
 
@@ -269,6 +275,10 @@ export class FakeChatServer {
 
   #append(device: Device, item: Item): void {
     device.inbox.push({ ...item, seq: device.nextSeq++ });
+    this.#appended += 1;
+    if (this.duplicateEvery > 0 && this.#appended % this.duplicateEvery === 0) {
+      device.inbox.push({ ...item, seq: device.nextSeq++ });
+    }
     this.#pushPending(device);
   }
 
