@@ -4,7 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SpawnedServer } from '../packages/server/src/test-support/spawn-server.js';
 import { sessionToken, signUpInBrowser, uniqueUsername } from './support/accounts.js';
-import { launchBrowser, openPage, screenshot } from './support/browser.js';
+import { launchBrowser, openPage, PHONE, screenshot } from './support/browser.js';
 import { LANDING_ORIGIN, startLanding, type Landing } from './support/landing.js';
 import { startServer } from './support/server.js';
 
@@ -85,11 +85,25 @@ describe('Links in the browser', () => {
     expect(download.suggestedFilename()).toMatch(/-qr\.png$/);
     await screenshot(page, 'shorten-result');
 
-    // Following the short link lands on the target.
+    // Following the short link lands on the target...
     const code = new URL(shortUrl).pathname.slice(1);
     await page.goto(`${server.baseUrl}/${code}`);
     await page.getByRole('heading', { name: 'Landed on /anonymous' }).waitFor();
     expect(page.url()).toBe(target);
+    expect(landing.visits.map((v) => v.path)).toContain('/anonymous?ref=e2e');
+
+    // ...and the anonymous link's stats, public, count it.
+    await page.goto(`/links/${code}`);
+    await expect
+      .poll(
+        async () => {
+          await page.getByRole('button', { name: 'Refresh' }).click();
+          await page.getByRole('button', { name: 'Refresh' }).waitFor();
+          return page.getByTestId('total-clicks').textContent();
+        },
+        { timeout: 15_000, interval: 300 },
+      )
+      .toBe('1');
     expect(errors).toEqual([]);
     await close();
   });
@@ -160,6 +174,78 @@ describe('Links in the browser', () => {
     await screenshot(page, 'link-stats');
     expect(errors).toEqual([]);
     await close();
+  });
+
+  it('draws a year of clicks as weekly bars whose labels never collide, on a desktop and a phone', async () => {
+    const day = 86_400_000;
+    const now = Date.now();
+    const fake: Link = {
+      code: 'yearly',
+      shortUrl: `${server.baseUrl}/yearly`,
+      url: 'https://landing.test/year',
+      createdAt: new Date(now - 400 * day).toISOString(),
+      updatedAt: new Date(now - 400 * day).toISOString(),
+      expiresAt: null,
+      maxClicks: null,
+      redirectType: 302,
+      clicks: 0,
+      hasPassword: false,
+      status: 'active',
+    };
+    const statsFor = (days: number) => {
+      const byDay = Array.from({ length: days }, (_, i) => ({
+        day: new Date(now - (days - 1 - i) * day).toISOString().slice(0, 10),
+        clicks: Math.round(40 + 35 * Math.sin(i / 9)),
+      }));
+      const clicks = byDay.reduce((sum, d) => sum + d.clicks, 0);
+      return {
+        clicks,
+        from: byDay[0]!.day,
+        to: byDay.at(-1)!.day,
+        byDay,
+        referrers: [{ key: '(direct)', clicks }],
+        devices: [{ key: 'desktop', clicks }],
+        browsers: [{ key: 'Firefox', clicks }],
+        bots: 0,
+      };
+    };
+    for (const [name, options] of [
+      ['desktop', {}],
+      ['phone', PHONE],
+    ] as const) {
+      const { context, page, close } = await openPage(browser, server.baseUrl, options);
+      // The API is stood in for here: what is under test is drawing a year, not counting it.
+      await context.route('**/api/links/yearly', (route) => route.fulfill({ json: fake }));
+      await context.route('**/api/links/yearly/stats?*', (route) => {
+        const days = Number(new URL(route.request().url()).searchParams.get('days'));
+        return route.fulfill({ json: statsFor(days) });
+      });
+      await page.goto('/links/yearly');
+      await page.getByRole('radio', { name: '12 months' }).check();
+      const chart = page.getByRole('img', { name: /Clicks per week, the last 12 months/ });
+      await chart.waitFor();
+      expect(await chart.locator('rect.chart__bar').count()).toBe(53);
+      const boxes = await chart.evaluate((svg) => {
+        const frame = svg.getBoundingClientRect();
+        return {
+          frame: { left: frame.left, right: frame.right },
+          labels: Array.from(svg.querySelectorAll('text.chart__axis')).map((t) => {
+            const box = t.getBoundingClientRect();
+            return { left: box.left, right: box.right };
+          }),
+        };
+      });
+      expect(boxes.labels.length, name).toBeGreaterThanOrEqual(3);
+      for (const [i, label] of boxes.labels.entries()) {
+        expect(label.left, `${name} label ${i} inside`).toBeGreaterThanOrEqual(boxes.frame.left);
+        expect(label.right, `${name} label ${i} inside`).toBeLessThanOrEqual(boxes.frame.right);
+        const next = boxes.labels[i + 1];
+        if (next !== undefined)
+          expect(label.right, `${name} labels ${i}, ${i + 1}`).toBeLessThan(next.left);
+      }
+      await screenshot(page, `link-stats-year-${name}`);
+      await close();
+    }
   });
 
   it('creates a link with every option, then edits it and deletes it after confirmation', async () => {

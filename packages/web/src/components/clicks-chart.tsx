@@ -77,7 +77,7 @@ export function ClicksChart({
       : `${formatCount(total)} ${total === 1 ? 'click' : 'clicks'} from ${fullDay.format(dateOf(first.day))} to ${fullDay.format(dateOf(last.day))}${
           busiest === undefined
             ? ''
-            : `; the busiest ${weekly ? 'week' : 'day'} was ${barName(busiest)} with ${formatCount(busiest.clicks)}`
+            : `; the busiest ${weekly ? 'week was the week of' : 'day was'} ${fullDay.format(dateOf(busiest.day))} with ${formatCount(busiest.clicks)}`
         }.`;
 
   const ticks = niceTicks(max);

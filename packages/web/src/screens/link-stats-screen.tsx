@@ -36,7 +36,7 @@ const DEVICE_NAMES: Record<string, string> = {
   other: 'Other',
 };
 
-const referrerName = (key: string) => (key === '(direct)' ? 'Direct or unknown' : key);
+const referrerName = (key: string) => (key === '(direct)' ? 'Direct' : key);
 const deviceName = (key: string) => DEVICE_NAMES[key] ?? key;
 
 /** A link's stats: total clicks, clicks over time, and where they came from. */
