@@ -48,6 +48,11 @@ const WS_MAX_PAYLOAD = 1024 * 1024;
 const EARLY_FRAMES_MAX = 64;
 /** How long a closing socket may take to finish its close handshake at shutdown. */
 const SHUTDOWN_GRACE_MS = 2_000;
+/**
+ * How long a socket the server drops may take to answer the close; after that it is
+ * cut, so that a peer that stopped reading does not hold its buffers for ws's 30 s.
+ */
+const CLOSE_GRACE_MS = 2_000;
 
 const enum State {
   AwaitingAuth,
@@ -151,6 +156,8 @@ export class ChatGateway {
   private readonly unsubscribe: () => void;
   private readonly nodeId = randomBytes(6).toString('base64url');
   private nextConnection = 0;
+  /** Sockets not yet closed (the ones closing are still in `all` until they are gone). */
+  private openCount = 0;
   private shuttingDown = false;
   private allClosed: (() => void) | null = null;
   private readonly burst: number;
@@ -183,7 +190,7 @@ export class ChatGateway {
 
   /** Sockets open now, authenticated or not. */
   get connectionCount(): number {
-    return this.all.size;
+    return this.openCount;
   }
 
   /** Takes over an HTTP upgrade request for `/ws`. */
@@ -209,6 +216,7 @@ export class ChatGateway {
     ws.on('close', onClose);
     ws.on('error', onError);
     this.all.add(connection);
+    this.openCount++;
     this.awaitingAuth.add(connection);
   }
 
@@ -659,9 +667,15 @@ export class ChatGateway {
   /** Sends an error frame and closes the socket with `closeCode`. */
   private drop(c: Connection, code: ErrorCode, closeCode: number, message: string): void {
     if (c.state === State.Closed) return;
-    if (c.ws.readyState === WebSocket.OPEN) {
-      c.ws.send(errorFrame(code, message));
-      c.ws.close(closeCode, code);
+    const ws = c.ws;
+    if (ws.readyState === WebSocket.OPEN) {
+      ws.send(errorFrame(code, message));
+      // A socket paused during authentication must read the peer's close frame.
+      ws.resume();
+      ws.close(closeCode, code);
+      const cut = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
+      cut.unref();
+      ws.once('close', () => clearTimeout(cut));
     }
     this.closed(c);
   }
@@ -674,10 +688,13 @@ export class ChatGateway {
     }
     const wasOpen = c.state === State.Open;
     c.state = State.Closed;
+    this.openCount--;
     this.awaitingAuth.delete(c);
     c.early = null;
     if (this.byDevice.get(c.deviceId) === c) this.byDevice.delete(c.deviceId);
-    if (wasOpen) {
+    // At shutdown every socket goes at once: no storm of presence updates (clients
+    // reconnect at once; in scale-out the presence store's TTLs settle the rest).
+    if (wasOpen && !this.shuttingDown) {
       this.deps.presence
         .disconnected(c, c.id)
         .catch((error: unknown) =>

@@ -1,27 +1,19 @@
 import { LRUCache } from 'lru-cache';
 import type { AccountsModule, UserProfile } from '../accounts/accounts.module.js';
 
-/** Users whose existence and profile are kept in memory at most. */
+/** Users whose existence is kept in memory at most. */
 const CACHE_USERS = 100_000;
-/**
- * How long a profile is trusted: `hideLastSeen` may change, and on another node in
- * scale-out; existence never goes away once seen (accounts are not deleted here).
- */
-const PROFILE_TTL_MS = 5_000;
 
 /** What chat needs from the accounts domain. */
 export type ChatAccounts = Pick<AccountsModule, 'devicesOf' | 'usersById'>;
 
 /**
- * The accounts as chat asks about them on every send: whether a user exists, their
- * devices, and their profile, with small caches so that the hot path does not query.
+ * The accounts as chat asks about them: whether a user exists (on every send, so it is
+ * cached: an account, once seen, does not go away here), their devices (cached by the
+ * accounts domain) and their profile (never cached: `hideLastSeen` must apply at once).
  */
 export class UserDirectory {
   private readonly known = new LRUCache<string, true>({ max: CACHE_USERS });
-  private readonly profiles = new LRUCache<string, UserProfile>({
-    max: CACHE_USERS,
-    ttl: PROFILE_TTL_MS,
-  });
 
   constructor(private readonly accounts: ChatAccounts) {}
 
@@ -36,22 +28,14 @@ export class UserDirectory {
     const unknown = userIds.filter((id) => !this.known.has(id));
     if (unknown.length === 0) return [];
     const found = await this.accounts.usersById(unknown);
-    for (const [id, profile] of found) {
-      this.known.set(id, true);
-      this.profiles.set(id, profile);
-    }
+    for (const id of found.keys()) this.known.set(id, true);
     return unknown.filter((id) => !found.has(id));
   }
 
   /** A user's profile, or null when there is no such user. */
   async profile(userId: string): Promise<UserProfile | null> {
-    const cached = this.profiles.get(userId);
-    if (cached !== undefined) return cached;
     const profile = (await this.accounts.usersById([userId])).get(userId) ?? null;
-    if (profile !== null) {
-      this.known.set(userId, true);
-      this.profiles.set(userId, profile);
-    }
+    if (profile !== null) this.known.set(userId, true);
     return profile;
   }
 

@@ -22,6 +22,8 @@ export class TestSocket {
   private readonly taken = new Set<number>();
   private readonly waiters = new Set<() => void>();
   closeInfo: { code: number; reason: string } | null = null;
+  /** WebSocket pings received from the server (the ws client answers them itself). */
+  pings = 0;
   readonly closed: Promise<{ code: number; reason: string }>;
 
   private constructor(readonly ws: WebSocket) {
@@ -37,6 +39,10 @@ export class TestSocket {
       });
     });
     ws.on('error', () => undefined);
+    ws.on('ping', () => {
+      this.pings++;
+      this.notify();
+    });
   }
 
   /** Opens a socket to `/ws` of a server. */
@@ -107,6 +113,11 @@ export class TestSocket {
   /** Frames received and not taken that match. */
   pending(match: (frame: Frame) => boolean = () => true): Frame[] {
     return this.frames.filter((f, i) => !this.taken.has(i) && match(f));
+  }
+
+  /** Waits until the server has pinged this socket `count` times in all. */
+  async waitForPings(count: number, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<void> {
+    await this.until(() => (this.pings >= count ? true : undefined), timeoutMs);
   }
 
   /** Waits for the socket to close; resolves with its code and reason. */
