@@ -108,6 +108,23 @@ describe('Links in the browser', () => {
     await close();
   });
 
+  it("shows an anonymous password-protected link's stats without revealing its target", async () => {
+    const response = await fetch(`${server.baseUrl}/api/links`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ url: 'https://landing.test/secret-place', password: 'open sesame' }),
+    });
+    const { code } = (await response.json()) as Link;
+    const { page, errors, close } = await openPage(browser, server.baseUrl);
+    await page.goto(`/links/${code}`);
+    await page.getByRole('heading', { level: 1, name: code }).waitFor();
+    await page.getByTestId('total-clicks').waitFor();
+    expect(await page.getByText('This link is protected by a password').isVisible()).toBe(true);
+    expect(await page.content()).not.toContain('secret-place');
+    expect(errors).toEqual([]);
+    await close();
+  });
+
   it('shows a click in the stats page reached through My links', async () => {
     const { page, errors, close } = await openPage(browser, server.baseUrl);
     await signUpInBrowser(page, uniqueUsername('stats'));

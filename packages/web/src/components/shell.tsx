@@ -117,8 +117,11 @@ export function PageHeader({
   title,
   documentTitle,
   compact = false,
+  aside,
   children,
 }: {
+  /** An action beside the title, such as "New link". */
+  aside?: ReactNode;
   title: ReactNode;
   documentTitle: string;
   /** A smaller title, for long ones such as a short URL. */
@@ -128,16 +131,24 @@ export function PageHeader({
   useEffect(() => {
     document.title = `${documentTitle} · Switchboard`;
   }, [documentTitle]);
+  const heading = (
+    <h1
+      className={compact ? 'page-header__title page-header__title--compact' : 'page-header__title'}
+      tabIndex={-1}
+    >
+      {title}
+    </h1>
+  );
   return (
     <div className="page-header">
-      <h1
-        className={
-          compact ? 'page-header__title page-header__title--compact' : 'page-header__title'
-        }
-        tabIndex={-1}
-      >
-        {title}
-      </h1>
+      {aside === undefined ? (
+        heading
+      ) : (
+        <div className="page-header__row">
+          {heading}
+          {aside}
+        </div>
+      )}
       {children}
     </div>
   );

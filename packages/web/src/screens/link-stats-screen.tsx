@@ -41,11 +41,20 @@ const deviceName = (key: string) => DEVICE_NAMES[key] ?? key;
 
 /** A link's stats: total clicks, clicks over time, and where they came from. */
 export function LinkStatsScreen({ code }: { code: string }) {
-  const [link, linkControls] = useResource(code, (signal) => fetchLink(code, signal));
+  const [link, linkControls] = useResource(code, async (signal) => {
+    try {
+      return await fetchLink(code, signal);
+    } catch (error) {
+      // An anonymous password-protected link keeps its target for those who know the
+      // password, but its stats are public: show them without the target.
+      if (error instanceof ApiError && error.code === 'LINK_PASSWORD_REQUIRED') return null;
+      throw error;
+    }
+  });
   return (
     <div className="stack stack--lg">
       {link.status === 'ready' ? (
-        <StatsView link={link.data} onLinkRefresh={linkControls.reload} />
+        <StatsView code={code} link={link.data} onLinkRefresh={linkControls.reload} />
       ) : (
         <PageHeader title={`Stats for ${code}`} documentTitle={`Stats for ${code}`} />
       )}
@@ -98,19 +107,28 @@ function StatsError({
   return <LoadError error={error} onRetry={onRetry} />;
 }
 
-function StatsView({ link, onLinkRefresh }: { link: ShortLink; onLinkRefresh: () => void }) {
-  const age = daysSince(link.createdAt, Date.now());
+function StatsView({
+  code,
+  link,
+  onLinkRefresh,
+}: {
+  code: string;
+  /** Null for a link whose details are locked behind its password. */
+  link: ShortLink | null;
+  onLinkRefresh: () => void;
+}) {
+  const age = link === null ? Number.POSITIVE_INFINITY : daysSince(link.createdAt, Date.now());
   const ranges = RANGES.filter((r) => r.days < age || r.days === 7);
   // "Since created" when the link's whole life fits the window and no preset covers it.
   const showSince = age <= STATS_DAYS_MAX && age > 7 && !ranges.some((r) => r.days === age);
   const [days, setDays] = useState<number>(Math.min(30, Math.max(7, age)));
   const [stats, statsControls] = useResource(
-    `${link.code}:${days}`,
-    (signal) => fetchStats(link.code, days, signal),
+    `${code}:${days}`,
+    (signal) => fetchStats(code, days, signal),
     { keepPrevious: true },
   );
   const [qrOpen, setQrOpen] = useState(false);
-  const display = link.shortUrl.replace(/^https?:\/\//, '');
+  const display = link === null ? code : link.shortUrl.replace(/^https?:\/\//, '');
   const period = days === 365 ? 'the last 12 months' : `the last ${days} days`;
   const refreshing = statsControls.refreshing;
 
@@ -121,18 +139,27 @@ function StatsView({ link, onLinkRefresh }: { link: ShortLink; onLinkRefresh: ()
 
   return (
     <>
-      <PageHeader title={display} documentTitle={`Stats for ${link.code}`} compact>
-        <p className="page-header__lead stats__target" title={link.url}>
-          <span className="visually-hidden">Goes to </span>
-          <span aria-hidden="true">→ </span>
-          <a href={link.url} rel="noreferrer nofollow" target="_blank">
-            {link.url}
-          </a>
-        </p>
-        <p className="muted">Created {formatDateTime(link.createdAt)}</p>
-        <LinkFacts link={link} />
+      <PageHeader title={display} documentTitle={`Stats for ${code}`} compact>
+        {link === null ? (
+          <p className="page-header__lead">
+            This link is protected by a password: its destination is shown only to those who know
+            it.
+          </p>
+        ) : (
+          <>
+            <p className="page-header__lead stats__target" title={link.url}>
+              <span className="visually-hidden">Goes to </span>
+              <span aria-hidden="true">→ </span>
+              <a href={link.url} rel="noreferrer nofollow" target="_blank">
+                {link.url}
+              </a>
+            </p>
+            <p className="muted">Created {formatDateTime(link.createdAt)}</p>
+            <LinkFacts link={link} />
+          </>
+        )}
         <div className="page-header__actions">
-          <CopyButton value={link.shortUrl} className="button button--primary" />
+          {link !== null && <CopyButton value={link.shortUrl} className="button button--primary" />}
           <button
             type="button"
             className="button button--secondary"
@@ -186,15 +213,20 @@ function StatsView({ link, onLinkRefresh }: { link: ShortLink; onLinkRefresh: ()
 
       {stats.status === 'loading' && <Loading label="Loading the stats…" />}
       {stats.status === 'error' && (
-        <StatsError code={link.code} error={stats.error} onRetry={statsControls.reload} />
+        <StatsError code={code} error={stats.error} onRetry={statsControls.reload} />
       )}
       {stats.status === 'ready' && (
-        <StatsBody link={link} stats={stats.data} period={period} busy={refreshing} />
+        <StatsBody
+          linkClicks={link?.clicks ?? 0}
+          stats={stats.data}
+          period={period}
+          busy={refreshing}
+        />
       )}
 
       {qrOpen && (
-        <Dialog open title={`QR code for ${link.code}`} onClose={() => setQrOpen(false)}>
-          <QrPanel code={link.code} shortUrl={link.shortUrl} />
+        <Dialog open title={`QR code for ${code}`} onClose={() => setQrOpen(false)}>
+          <QrPanel code={code} shortUrl={link?.shortUrl ?? display} />
         </Dialog>
       )}
     </>
@@ -202,12 +234,13 @@ function StatsView({ link, onLinkRefresh }: { link: ShortLink; onLinkRefresh: ()
 }
 
 function StatsBody({
-  link,
+  linkClicks,
   stats,
   period,
   busy,
 }: {
-  link: ShortLink;
+  /** The link's own count, which may be fresher than the stats' (clicks since). */
+  linkClicks: number;
   stats: LinkStats;
   period: string;
   busy: boolean;
@@ -225,7 +258,7 @@ function StatsBody({
         <dl className="tiles">
           <div className="tile">
             <dt>Total clicks</dt>
-            <dd data-testid="total-clicks">{formatCount(Math.max(stats.clicks, link.clicks))}</dd>
+            <dd data-testid="total-clicks">{formatCount(Math.max(stats.clicks, linkClicks))}</dd>
           </div>
           <div className="tile">
             <dt>In {period}</dt>

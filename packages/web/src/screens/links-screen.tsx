@@ -95,11 +95,15 @@ export function LinksScreen() {
 
   return (
     <div className="stack stack--lg">
-      <PageHeader title="My links" documentTitle="My links">
-        <Link href="/" className="button button--primary">
-          New link
-        </Link>
-      </PageHeader>
+      <PageHeader
+        title="My links"
+        documentTitle="My links"
+        aside={
+          <Link href="/" className="button button--primary">
+            New link
+          </Link>
+        }
+      />
 
       {list.status === 'loading' && <Loading label="Loading your links…" />}
       {list.status === 'error' && (
