@@ -2,7 +2,6 @@ import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logger.js';
 import type { ClickRow, ClickStore, LinkClicks } from './click-store.js';
 import type { DeviceClass, VisitorClassifier } from './visitor-profile.js';
-import { referrerHost } from './visitor-profile.js';
 
 const DAY_MS = 86_400_000;
 
@@ -74,7 +73,7 @@ export class ClickAggregator {
       this.#dayPrefix = `${day}\u0001`;
     }
     const profile = this.classifier.classify(userAgent);
-    const referrer = referrerHost(referer);
+    const referrer = this.classifier.referrer(referer);
     let pending = this.#buffer.get(linkId);
     if (pending === undefined) {
       pending = { uncounted: 0, rows: new Map() };

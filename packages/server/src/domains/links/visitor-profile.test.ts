@@ -62,6 +62,15 @@ describe(VisitorClassifier.name, () => {
     expect(first).toEqual(classifyUserAgent(AGENTS.iphone));
   });
 
+  it('takes referrer hosts like referrerHost, from a cache for repeated ones', () => {
+    const classifier = new VisitorClassifier(10);
+    for (let i = 0; i < 3; i++) {
+      expect(classifier.referrer('https://News.example/a')).toBe('news.example');
+    }
+    expect(classifier.referrer(undefined)).toBe('(direct)');
+    expect(classifier.referrer('nonsense')).toBe('(unknown)');
+  });
+
   it('does not cache absurdly long user agents but still classifies them', () => {
     const classifier = new VisitorClassifier(10);
     const long = `${AGENTS.firefoxLinux} ${'x'.repeat(5000)}`;

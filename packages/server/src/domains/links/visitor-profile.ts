@@ -95,9 +95,26 @@ export function classifyUserAgent(userAgent: string | undefined): VisitorProfile
  */
 export class VisitorClassifier {
   readonly #cache: LRUCache<string, VisitorProfile>;
+  readonly #referrers: LRUCache<string, string>;
 
   constructor(cacheSize = 2_000) {
     this.#cache = new LRUCache({ max: cacheSize });
+    this.#referrers = new LRUCache({ max: cacheSize });
+  }
+
+  /**
+   * `referrerHost`, cached: browsers mostly send the referring origin only
+   * (`strict-origin-when-cross-origin`), so a few values repeat, and parsing a URL
+   * costs more than the rest of counting a click.
+   */
+  referrer(referer: string | undefined): string {
+    if (referer === undefined || referer.length === 0) return '(direct)';
+    let host = this.#referrers.get(referer);
+    if (host === undefined) {
+      host = referrerHost(referer);
+      if (referer.length <= 512) this.#referrers.set(referer, host);
+    }
+    return host;
   }
 
   classify(userAgent: string | undefined): VisitorProfile {
