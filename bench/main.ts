@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { CHAT_DEFAULTS, runChatBench } from './chat/chat-bench.js';
 import { LINKS_DEFAULTS, runLinksBench } from './links/links-bench.js';
 
 /**
@@ -7,13 +8,23 @@ import { LINKS_DEFAULTS, runLinksBench } from './links/links-bench.js';
  * the run completed but missed a target, 1 when it could not run.
  */
 
-const USAGE = `usage: bench.sh <links|all> [options]
+const USAGE = `usage: bench.sh <links|chat|all> [options]
 
-  --duration <s>     seconds per measured phase (links: ${LINKS_DEFAULTS.durationS})
-  --warmup <s>       seconds of unmeasured warm-up before each phase (${LINKS_DEFAULTS.warmupS})
-  --connections <n>  HTTP connections (links: ${LINKS_DEFAULTS.connections})
+  --duration <s>     seconds per measured phase or rate
+                     (links: ${LINKS_DEFAULTS.durationS}, chat: ${CHAT_DEFAULTS.stepS})
+  --warmup <s>       seconds of unmeasured warm-up before each
+                     (links: ${LINKS_DEFAULTS.warmupS}, chat: ${CHAT_DEFAULTS.warmupS})
+  links:
+  --connections <n>  HTTP connections (${LINKS_DEFAULTS.connections})
   --links <n>        links created per server (${LINKS_DEFAULTS.links})
   --cache-size <n>   LINK_CACHE_SIZE for the uniform run (${LINKS_DEFAULTS.cacheSize})
+  chat:
+  --workers <n>      load-generator processes (${CHAT_DEFAULTS.workers})
+  --devices <n>      devices of the 1:1 run, in pairs (${CHAT_DEFAULTS.sizes.direct})
+  --idle <n>         idle connections of the memory run (${CHAT_DEFAULTS.sizes.idle})
+  --backlog <n>      messages in the offline backlog (${CHAT_DEFAULTS.backlog})
+  --start-rate <n>   first rate of the 1:1 search, messages/s (${CHAT_DEFAULTS.search.start})
+  all:
   --profile          profile the server during each phase; tables in the report,
                      raw .cpuprofile files in bench/profiles/
   --baseline-only    measure the baselines only (checks the machine and the generator)
@@ -36,6 +47,11 @@ async function main(): Promise<number> {
       connections: { type: 'string' },
       links: { type: 'string' },
       'cache-size': { type: 'string' },
+      workers: { type: 'string' },
+      devices: { type: 'string' },
+      idle: { type: 'string' },
+      backlog: { type: 'string' },
+      'start-rate': { type: 'string' },
       profile: { type: 'boolean', default: false },
       'dry-run': { type: 'boolean', default: false },
       'baseline-only': { type: 'boolean', default: false },
@@ -43,7 +59,7 @@ async function main(): Promise<number> {
     },
   });
   const which = positionals[0];
-  if (values.help || positionals.length !== 1 || !['links', 'all'].includes(which ?? '')) {
+  if (values.help || positionals.length !== 1 || !['links', 'chat', 'all'].includes(which ?? '')) {
     process.stdout.write(USAGE);
     return values.help ? 0 : 1;
   }
@@ -61,6 +77,30 @@ async function main(): Promise<number> {
         positiveNumber('cache-size', values['cache-size'], LINKS_DEFAULTS.cacheSize),
       ),
       hotCodes: LINKS_DEFAULTS.hotCodes,
+      profile: values.profile,
+      write: !values['dry-run'] && !values['baseline-only'],
+      baselineOnly: values['baseline-only'],
+      log,
+    });
+  }
+  if (which === 'chat' || which === 'all') {
+    const integer = (name: string, value: string | undefined, fallback: number) =>
+      Math.round(positiveNumber(name, value, fallback));
+    pass &&= await runChatBench({
+      ...CHAT_DEFAULTS,
+      sizes: {
+        ...CHAT_DEFAULTS.sizes,
+        direct: integer('devices', values.devices, CHAT_DEFAULTS.sizes.direct),
+        idle: integer('idle', values.idle, CHAT_DEFAULTS.sizes.idle),
+      },
+      backlog: integer('backlog', values.backlog, CHAT_DEFAULTS.backlog),
+      workers: integer('workers', values.workers, CHAT_DEFAULTS.workers),
+      stepS: positiveNumber('duration', values.duration, CHAT_DEFAULTS.stepS),
+      warmupS: positiveNumber('warmup', values.warmup, CHAT_DEFAULTS.warmupS),
+      search: {
+        ...CHAT_DEFAULTS.search,
+        start: integer('start-rate', values['start-rate'], CHAT_DEFAULTS.search.start),
+      },
       profile: values.profile,
       write: !values['dry-run'] && !values['baseline-only'],
       baselineOnly: values['baseline-only'],

@@ -174,9 +174,38 @@ export function rssOf(pid: number): number {
   return Number(match[1]) * 1024;
 }
 
-/** Measures the CPU a set of processes uses between `start()` and `stop()`, in cores. */
+/** CPU seconds the whole machine has been busy (all cores, all processes), from /proc/stat. */
+export function machineBusySeconds(): number {
+  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+  // cpu user nice system idle iowait irq softirq steal ...: everything but idle and iowait.
+  const [user, nice, system, , , irq, softirq, steal] = line
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  return (
+    ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) /
+    clockTicks
+  );
+}
+
+/** What a `CpuMeter` measured, in cores (1.0 = one core busy the whole time). */
+export interface CpuReading {
+  /** Per process id. */
+  readonly cores: ReadonlyMap<number, number>;
+  /** The rest of the machine: other people's work, the noise in the figures. */
+  readonly otherCores: number;
+}
+
+/**
+ * Measures the CPU a set of processes uses between `start()` and `stop()`, and what the
+ * rest of the machine used meanwhile, so that a reader can tell a quiet run from a
+ * noisy one.
+ */
 export class CpuMeter {
   private startedAt = 0;
+  private machineAtStart = 0;
   private readonly startSeconds = new Map<number, number>();
 
   constructor(private readonly pids: readonly number[]) {}
@@ -184,16 +213,21 @@ export class CpuMeter {
   /** Starts (or restarts) the measurement. */
   start(): void {
     this.startedAt = performance.now();
+    this.machineAtStart = machineBusySeconds();
     for (const pid of this.pids) this.startSeconds.set(pid, cpuSecondsOf(pid));
   }
 
-  /** The cores each process used on average since `start()`: 1.0 = one core busy. */
-  stop(): Map<number, number> {
+  /** The cores each process, and the rest of the machine, used since `start()`. */
+  stop(): CpuReading {
     const elapsed = (performance.now() - this.startedAt) / 1000;
-    const used = new Map<number, number>();
+    const cores = new Map<number, number>();
+    let ours = 0;
     for (const pid of this.pids) {
-      used.set(pid, (cpuSecondsOf(pid) - (this.startSeconds.get(pid) ?? 0)) / elapsed);
+      const used = (cpuSecondsOf(pid) - (this.startSeconds.get(pid) ?? 0)) / elapsed;
+      cores.set(pid, used);
+      ours += used;
     }
-    return used;
+    const machine = (machineBusySeconds() - this.machineAtStart) / elapsed;
+    return { cores, otherCores: Math.max(0, machine - ours) };
   }
 }

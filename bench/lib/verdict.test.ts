@@ -47,14 +47,17 @@ describe(formatNumber.name, () => {
     expect(formatNumber(45.67)).toBe('45.7');
     expect(formatNumber(1.234)).toBe('1.23');
     expect(formatNumber(0.4567)).toBe('0.457');
+    expect(formatNumber(30)).toBe('30');
+    expect(formatNumber(10_000)).toBe('10,000');
   });
 });
 
 describe(formatBytes.name, () => {
   it('uses binary units', () => {
-    expect(formatBytes(10 * 1024)).toBe('10.0 KB');
+    expect(formatBytes(10 * 1024)).toBe('10 KB');
+    expect(formatBytes(10.5 * 1024)).toBe('10.5 KB');
     expect(formatBytes(1536)).toBe('1.50 KB');
     expect(formatBytes(300 * 1024 * 1024)).toBe('300 MB');
-    expect(formatBytes(12)).toBe('12.0 B');
+    expect(formatBytes(12)).toBe('12 B');
   });
 });

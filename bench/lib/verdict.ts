@@ -43,9 +43,10 @@ export function describeTarget(target: Target): string {
   }
 }
 
-/** A measured value with thousands separators and three significant figures (or whole units). */
+/** A value with thousands separators: integers whole, others to three significant figures. */
 export function formatNumber(value: number): string {
   if (!Number.isFinite(value)) return String(value);
+  if (Number.isInteger(value)) return value.toLocaleString('en-US');
   const abs = Math.abs(value);
   const digits = abs >= 100 ? 0 : abs >= 10 ? 1 : abs >= 1 ? 2 : 3;
   return value.toLocaleString('en-US', {

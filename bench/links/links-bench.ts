@@ -70,6 +70,8 @@ interface Phase {
   readonly load: HttpLoadResult;
   /** Cores the server process used during the phase. */
   readonly serverCores: number;
+  /** Cores the rest of the machine used meanwhile: the noise. */
+  readonly otherCores: number;
 }
 
 /** Everything measured on one server. */
@@ -96,11 +98,12 @@ async function measure(
   run: () => Promise<HttpLoadResult>,
   profiles: string[],
 ): Promise<Phase> {
-  const meter = new CpuMeter([target.service.pid]);
+  const meter = new CpuMeter([target.service.pid, process.pid]);
   if (inspector) await inspector.startProfiling();
   meter.start();
   const load = await run();
-  const serverCores = meter.stop().get(target.service.pid) ?? 0;
+  const reading = meter.stop();
+  const serverCores = reading.cores.get(target.service.pid) ?? 0;
   if (inspector) {
     const profile: CpuProfile = await inspector.stopProfiling();
     profiles.push(profileReport(profile, `links-${target.label}-${label}`));
@@ -108,9 +111,11 @@ async function measure(
   options.log(
     `  ${label}: ${formatNumber(load.rate)}/s, p50 ${formatMs(load.latency.p50)}, p99 ${formatMs(
       load.latency.p99,
-    )}; server ${serverCores.toFixed(2)} cores, generator ${load.generatorCores.toFixed(2)} cores`,
+    )}; server ${serverCores.toFixed(2)} cores, generator ${load.generatorCores.toFixed(
+      2,
+    )} cores, other processes ${reading.otherCores.toFixed(2)} cores`,
   );
-  return { load, serverCores };
+  return { load, serverCores, otherCores: reading.otherCores };
 }
 
 /** Checks that a few codes redirect to the URL they were created for. */
@@ -313,15 +318,19 @@ export function renderLinksSection(
       { header: 'phase' },
       { header: 'Switchboard CPU', align: 'right' },
       { header: 'generator CPU', align: 'right' },
+      { header: 'others', align: 'right' },
       { header: 'baseline CPU', align: 'right' },
       { header: 'generator CPU', align: 'right' },
+      { header: 'others', align: 'right' },
     ],
     (['cached', 'uniform', 'creation'] as const).map((phase) => [
       phase,
       `${server[phase].serverCores.toFixed(2)} cores`,
       `${server[phase].load.generatorCores.toFixed(2)} cores`,
+      `${server[phase].otherCores.toFixed(2)} cores`,
       `${baseline[phase].serverCores.toFixed(2)} cores`,
       `${baseline[phase].load.generatorCores.toFixed(2)} cores`,
+      `${baseline[phase].otherCores.toFixed(2)} cores`,
     ]),
   );
   const body = [
@@ -335,7 +344,8 @@ export function renderLinksSection(
     '',
     'CPU used during each measured phase (1.0 = one core busy the whole time). A server',
     'near 1.0 is the limit; a generator near 1.0 means the figure is the load generator’s',
-    'ceiling, not the server’s.',
+    'ceiling, not the server’s; "others" is every other process on the machine, and',
+    'anything above a few hundredths means the figures were taken on a busy machine.',
     '',
     cores,
   ];
