@@ -66,20 +66,31 @@ export class RecordingClient {
   readonly sent: ClientFrame[] = [];
   /** Sockets opened so far. */
   readonly sockets: WebSocket[] = [];
+  /** Every frame in both directions, in order, with the index of its socket. */
+  readonly timeline: Array<
+    | { socket: number; direction: 'in'; frame: ServerFrame }
+    | { socket: number; direction: 'out'; frame: ClientFrame }
+  > = [];
 
   constructor(options: SwitchboardClientOptions) {
-    const { sockets, received, sent } = this;
+    const { sockets, received, sent, timeline } = this;
     class RecordingWebSocket extends WebSocket {
+      readonly index: number;
+
       constructor(url: string) {
         super(url);
-        sockets.push(this);
+        this.index = sockets.push(this) - 1;
         this.on('message', (data: Buffer) => {
-          received.push(JSON.parse(data.toString('utf8')) as ServerFrame);
+          const frame = JSON.parse(data.toString('utf8')) as ServerFrame;
+          received.push(frame);
+          timeline.push({ socket: this.index, direction: 'in', frame });
         });
       }
 
       override send(data: string): void {
-        sent.push(JSON.parse(data) as ClientFrame);
+        const frame = JSON.parse(data) as ClientFrame;
+        sent.push(frame);
+        timeline.push({ socket: this.index, direction: 'out', frame });
         super.send(data);
       }
     }
@@ -95,6 +106,29 @@ export class RecordingClient {
   /** Cuts the current socket's TCP connection without a close frame (a network loss). */
   cut(): void {
     this.sockets.at(-1)?.terminate();
+  }
+
+  /**
+   * Messages a server sent again on a later socket although this device had
+   * acknowledged them (`after` of that socket's auth covers their earlier seq).
+   */
+  redeliveredAfterAck(): string[] {
+    const seqOf = new Map<string, number>();
+    const after = new Map<number, number>();
+    const violations: string[] = [];
+    for (const entry of this.timeline) {
+      if (entry.direction === 'out') {
+        if (entry.frame.type === 'auth') after.set(entry.socket, entry.frame.after);
+        continue;
+      }
+      if (entry.frame.type !== 'msg') continue;
+      const earlier = seqOf.get(entry.frame.id);
+      if (earlier !== undefined && earlier <= (after.get(entry.socket) ?? 0)) {
+        violations.push(entry.frame.id);
+      }
+      if (earlier === undefined) seqOf.set(entry.frame.id, entry.frame.seq);
+    }
+    return violations;
   }
 
   /** Ids of the `msg` frames the server sent, in order, duplicates included. */
