@@ -1,35 +1,28 @@
 import {
   AppError,
+  BlockList,
   ErrorResponse,
   Group,
+  GroupList,
   Me,
   PublicUser,
   SessionResponse,
+  UserPresence,
   isErrorCode,
+  type BlockedUser,
+  type GroupSummary,
   type GroupRole,
   type LoginRequest,
   type RegisterRequest,
   type UpdateMeRequest,
 } from '@switchboard/shared';
-import { z } from 'zod';
+import type { z } from 'zod';
 
 /** The `fetch` the SDK calls: the global one by default. */
 export type FetchFunction = (input: string, init?: RequestInit) => Promise<Response>;
 
-/** A contact's presence as `GET /api/users/:userId/presence` answers it. */
-export const Presence = z.object({
-  userId: z.string().optional(),
-  online: z.boolean(),
-  lastSeen: z.number().int().nullable(),
-});
-/** A contact's presence. */
-export type Presence = z.infer<typeof Presence>;
-
-const GroupList = z.union([
-  z.array(Group),
-  z.object({ items: z.array(Group) }).transform((page) => page.items),
-  z.object({ groups: z.array(Group) }).transform((page) => page.groups),
-]);
+/** Pages of list endpoints are walked this many items at a time. */
+const LIST_PAGE = 100;
 
 /**
  * The HTTP half of the SDK: accounts, users and groups, with global `fetch`. Every
@@ -95,8 +88,8 @@ export class HttpApi {
   }
 
   /** `GET /api/users/:userId/presence`: a contact's presence (404 for a non-contact). */
-  presence(userId: string): Promise<Presence> {
-    return this.request('GET', `/api/users/${segment(userId)}/presence`, Presence);
+  presence(userId: string): Promise<UserPresence> {
+    return this.request('GET', `/api/users/${segment(userId)}/presence`, UserPresence);
   }
 
   /** `POST /api/groups`: a new group with me as admin. */
@@ -109,9 +102,21 @@ export class HttpApi {
     return this.request('GET', `/api/groups/${segment(groupId)}`, Group);
   }
 
-  /** `GET /api/groups`: the groups I am a member of. */
-  groups(): Promise<Group[]> {
-    return this.request('GET', '/api/groups', GroupList);
+  /** `GET /api/groups`, every page: the groups I am a member of. */
+  async groups(): Promise<GroupSummary[]> {
+    const all: GroupSummary[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
+      const page: GroupList = await this.request(
+        'GET',
+        `/api/groups?limit=${LIST_PAGE}${query}`,
+        GroupList,
+      );
+      all.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+    return all;
   }
 
   /** `PATCH /api/groups/:groupId`: renames a group. */
@@ -119,9 +124,9 @@ export class HttpApi {
     return this.request('PATCH', `/api/groups/${segment(groupId)}`, Group, { name });
   }
 
-  /** `POST /api/groups/:groupId/members` (admins only). */
-  async addMember(groupId: string, userId: string): Promise<void> {
-    await this.request('POST', `/api/groups/${segment(groupId)}/members`, null, { userId });
+  /** `POST /api/groups/:groupId/members` (admins only): the group as it is now. */
+  addMember(groupId: string, userId: string): Promise<Group> {
+    return this.request('POST', `/api/groups/${segment(groupId)}/members`, Group, { userId });
   }
 
   /** `DELETE /api/groups/:groupId/members/:userId` (admins, or the member leaving). */
@@ -134,11 +139,11 @@ export class HttpApi {
   }
 
   /** `PATCH /api/groups/:groupId/members/:userId`: makes a member an admin or not. */
-  async setRole(groupId: string, userId: string, role: GroupRole): Promise<void> {
-    await this.request(
+  setRole(groupId: string, userId: string, role: GroupRole): Promise<Group> {
+    return this.request(
       'PATCH',
       `/api/groups/${segment(groupId)}/members/${segment(userId)}`,
-      null,
+      Group,
       { role },
     );
   }
@@ -146,6 +151,23 @@ export class HttpApi {
   /** `PUT /api/blocks/:userId`: this user can no longer message me. */
   async block(userId: string): Promise<void> {
     await this.request('PUT', `/api/blocks/${segment(userId)}`, null);
+  }
+
+  /** `GET /api/blocks`, every page: the users I blocked. */
+  async blocked(): Promise<BlockedUser[]> {
+    const all: BlockedUser[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
+      const page: BlockList = await this.request(
+        'GET',
+        `/api/blocks?limit=${LIST_PAGE}${query}`,
+        BlockList,
+      );
+      all.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+    return all;
   }
 
   /** `DELETE /api/blocks/:userId`. */

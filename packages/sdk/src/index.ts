@@ -21,13 +21,7 @@ export {
   type HistoryStore,
   type StoreWrite,
 } from './history-store.js';
-export {
-  HttpApi,
-  normaliseBaseUrl,
-  webSocketUrl,
-  type FetchFunction,
-  type Presence,
-} from './http-api.js';
+export { HttpApi, normaliseBaseUrl, webSocketUrl, type FetchFunction } from './http-api.js';
 export { IndexedDbHistoryStore } from './indexeddb-history-store.js';
 export { LocalHistory, type InboxChanges, type MessageChanges } from './local-history.js';
 export { MemoryHistoryStore } from './memory-history-store.js';
@@ -48,4 +42,16 @@ export {
 } from './model.js';
 export { GroupsApi, UsersApi } from './resources.js';
 export { TYPING_EXPIRY_MS, type TypingEvent } from './typing.js';
-export { AppError, type Address, type ErrorCode } from '@switchboard/shared';
+export {
+  AppError,
+  type Address,
+  type BlockedUser,
+  type ErrorCode,
+  type Group,
+  type GroupEventFrame,
+  type GroupRole,
+  type GroupSummary,
+  type PublicUser,
+  type ReceiptFrame,
+  type UserPresence,
+} from '@switchboard/shared';

@@ -156,6 +156,21 @@ describe(LocalHistory.name, () => {
     expect((await history.store.listConversations())[0]?.unread).toBe(1);
   });
 
+  it('uses the sender a read receipt names to find the message read elsewhere', async () => {
+    const history = await openHistory();
+    await history.applyInbox([
+      msg(1, { id: 'same' }),
+      msg(2, { id: 'same', from: { user: 'carol', device: 'c' } }),
+    ]);
+    const changes = await history.applyInbox([
+      { ...receipt(3, 'same', 'read', ME), sender: 'carol' },
+    ]);
+    expect(changes.updated.map((m) => m.key)).toEqual(['carol/same']);
+    const conversations = await history.store.listConversations();
+    expect(conversations.find((c) => c.conversationId === 'user:bob')?.unread).toBe(1);
+    expect(conversations.find((c) => c.conversationId === 'user:carol')?.unread).toBe(0);
+  });
+
   it('reports a receipt for a message it does not have without failing', async () => {
     const history = await openHistory();
     const changes = await history.applyInbox([receipt(1, 'unknown', 'read')]);

@@ -289,7 +289,10 @@ export class LocalHistory {
     const wanted = new Set<string>();
     for (const item of fresh) {
       if (item.type === 'msg') wanted.add(messageKey(item.from.user, item.id));
-      else if (item.type === 'receipt') wanted.add(messageKey(me, item.id));
+      else if (item.type === 'receipt') {
+        wanted.add(messageKey(me, item.id));
+        if (item.sender !== undefined) wanted.add(messageKey(item.sender, item.id));
+      }
     }
     const keys = [...wanted];
     const messages = new Map<string, StoredMessage>();
@@ -297,7 +300,13 @@ export class LocalHistory {
       if (message !== undefined) messages.set(keys[index]!, message);
     }
     for (const item of fresh) {
-      if (item.type === 'receipt' && item.by === me && !messages.has(messageKey(me, item.id))) {
+      // Servers that do not name the sender: find the message by its id alone.
+      if (
+        item.type === 'receipt' &&
+        item.by === me &&
+        item.sender === undefined &&
+        !messages.has(messageKey(me, item.id))
+      ) {
         for (const message of await this.store.findMessagesById(item.id)) {
           if (!message.outgoing) messages.set(message.key, message);
         }
@@ -465,6 +474,11 @@ export class LocalHistory {
       return { ...rest, status, receipts: { ...own.receipts, [receipt.by]: furthest } };
     }
     if (receipt.by === this.me && receipt.status === 'read') {
+      if (receipt.sender !== undefined) {
+        const message = messages.get(messageKey(receipt.sender, receipt.id));
+        if (message === undefined || message.outgoing) return null;
+        return message.unreadIn === undefined ? message : markReadLocally(message);
+      }
       for (const message of messages.values()) {
         if (message.id === receipt.id && !message.outgoing) {
           return message.unreadIn === undefined ? message : markReadLocally(message);

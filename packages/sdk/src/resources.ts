@@ -1,5 +1,14 @@
-import type { Group, GroupRole, Me, PublicUser, UpdateMeRequest } from '@switchboard/shared';
-import type { HttpApi, Presence } from './http-api.js';
+import type {
+  BlockedUser,
+  Group,
+  GroupRole,
+  GroupSummary,
+  Me,
+  PublicUser,
+  UpdateMeRequest,
+  UserPresence,
+} from '@switchboard/shared';
+import type { HttpApi } from './http-api.js';
 
 /**
  * Group calls (`client.groups`). A group's messages come through the socket; group
@@ -33,12 +42,12 @@ export class GroupsApi {
   }
 
   /**
-   * Every group I am a member of.
+   * Every group I am a member of (id, name, member count, my role), all pages.
    *
    * @example
-   * const groups = await client.groups.list();
+   * for (const g of await client.groups.list()) console.log(g.name, g.memberCount);
    */
-  list(): Promise<Group[]> {
+  list(): Promise<GroupSummary[]> {
     return this.api.groups();
   }
 
@@ -58,7 +67,7 @@ export class GroupsApi {
    * @example
    * await client.groups.addMember(groupId, daveId);
    */
-  addMember(groupId: string, userId: string): Promise<void> {
+  addMember(groupId: string, userId: string): Promise<Group> {
     return this.api.addMember(groupId, userId);
   }
 
@@ -78,7 +87,7 @@ export class GroupsApi {
    * @example
    * await client.groups.setRole(groupId, bobId, 'admin');
    */
-  setRole(groupId: string, userId: string, role: GroupRole): Promise<void> {
+  setRole(groupId: string, userId: string, role: GroupRole): Promise<Group> {
     return this.api.setRole(groupId, userId, role);
   }
 
@@ -123,7 +132,7 @@ export class UsersApi {
    * @example
    * const { online, lastSeen } = await client.users.presence(bobId);
    */
-  presence(userId: string): Promise<Presence> {
+  presence(userId: string): Promise<UserPresence> {
     return this.api.presence(userId);
   }
 
@@ -155,6 +164,16 @@ export class UsersApi {
    */
   block(userId: string): Promise<void> {
     return this.api.block(userId);
+  }
+
+  /**
+   * The users I blocked.
+   *
+   * @example
+   * const blocked = await client.users.blocked();
+   */
+  blocked(): Promise<BlockedUser[]> {
+    return this.api.blocked();
   }
 
   /**
