@@ -27,6 +27,7 @@ import {
   addressOf,
   conversationIdFor,
   isConversationId,
+  newMessageId,
   type ConversationId,
   type ConversationSummary,
   type HistoryPage,
@@ -425,7 +426,7 @@ export class SwitchboardClient {
     options: { id?: string } = {},
   ): Promise<StoredMessage> {
     const address = typeof to === 'string' ? parseConversation(to) : to;
-    const id = options.id ?? globalThis.crypto.randomUUID();
+    const id = options.id ?? newMessageId();
     if (!MESSAGE_ID_PATTERN.test(id)) {
       throw new AppError('INVALID_REQUEST', 'A message id is 1 to 64 characters of [0-9A-Za-z_-].');
     }

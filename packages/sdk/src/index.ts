@@ -31,6 +31,7 @@ export {
   conversationIdOf,
   isConversationId,
   messageKey,
+  newMessageId,
   type ConversationId,
   type ConversationSummary,
   type HistoryPage,

@@ -5,6 +5,7 @@ import {
   conversationIdOf,
   furthestStatus,
   isConversationId,
+  newMessageId,
   sortKeyOf,
 } from './model.js';
 
@@ -50,5 +51,28 @@ describe(webSocketUrl.name, () => {
     expect(webSocketUrl('https://chat.example/sb/')).toBe('wss://chat.example/sb/ws');
     expect(normaliseBaseUrl('wss://chat.example/')).toBe('https://chat.example');
     expect(() => normaliseBaseUrl('ftp://x')).toThrow(/http/);
+  });
+});
+
+describe(newMessageId.name, () => {
+  it('makes UUID v4 ids even where randomUUID is missing (plain http pages)', () => {
+    const original = globalThis.crypto.randomUUID;
+    const ids = new Set<string>();
+    try {
+      Object.defineProperty(globalThis.crypto, 'randomUUID', {
+        value: undefined,
+        configurable: true,
+      });
+      for (let i = 0; i < 100; i += 1) ids.add(newMessageId());
+    } finally {
+      Object.defineProperty(globalThis.crypto, 'randomUUID', {
+        value: original,
+        configurable: true,
+      });
+    }
+    expect(ids.size).toBe(100);
+    for (const id of ids)
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(newMessageId()).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

@@ -151,3 +151,21 @@ const STATUS_RANK: Record<MessageStatus, number> = {
 export function furthestStatus(a: MessageStatus, b: MessageStatus): MessageStatus {
   return STATUS_RANK[b] > STATUS_RANK[a] ? b : a;
 }
+
+/**
+ * A new message id (a UUID v4). `crypto.randomUUID` exists only in secure contexts, so
+ * a page served over plain http on a LAN falls back to `getRandomValues`.
+ *
+ * @example
+ * await client.send(to, body, { id: newMessageId() });
+ */
+export function newMessageId(): string {
+  const cryptoApi = globalThis.crypto as Crypto | undefined;
+  if (typeof cryptoApi?.randomUUID === 'function') return cryptoApi.randomUUID();
+  const bytes = new Uint8Array(16);
+  cryptoApi!.getRandomValues(bytes);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x40;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
