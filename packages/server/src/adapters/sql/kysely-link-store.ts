@@ -12,6 +12,21 @@ import type {
 } from '../../domains/links/link-store.js';
 import { isUniqueViolation } from './sql-errors.js';
 import { linkStorageError } from './kysely-link-errors.js';
+import { prepareQuery, type PreparedQuery } from './kysely-link-prepared.js';
+
+const INSERT_COLUMNS = [
+  'id',
+  'code',
+  'url',
+  'owner_id',
+  'password_hash',
+  'redirect_type',
+  'expires_at',
+  'max_clicks',
+  'created_at',
+  'updated_at',
+] as const;
+type InsertColumn = (typeof INSERT_COLUMNS)[number];
 
 function toRecord(row: Selectable<LinksTable>): LinkRecord {
   return {
@@ -29,45 +44,126 @@ function toRecord(row: Selectable<LinksTable>): LinkRecord {
   };
 }
 
+/** Most links written by one statement: 100 rows of 10 parameters. */
+const INSERT_BATCH = 100;
+
+interface PendingInsert {
+  readonly link: NewLink;
+  readonly resolve: (record: LinkRecord) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+function insertRow(link: NewLink): Record<InsertColumn, unknown> {
+  return {
+    id: link.id,
+    code: link.code,
+    url: link.url,
+    owner_id: link.ownerId,
+    password_hash: link.passwordHash,
+    redirect_type: link.redirectType,
+    expires_at: link.expiresAt,
+    max_clicks: link.maxClicks,
+    created_at: link.createdAt,
+    updated_at: link.updatedAt,
+  };
+}
+
 /** Links in SQLite or PostgreSQL, through one Kysely code path. */
 export class KyselyLinkStore implements LinkStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  // The queries of link creation and of the redirect path, compiled once (per batch size).
+  readonly #inserts = new Map<number, PreparedQuery<string, { id: string }>>();
+  readonly #findByCode: PreparedQuery<'code', Selectable<LinksTable>>;
+  readonly #countLimited: PreparedQuery<'id', unknown>;
+  #queue: PendingInsert[] = [];
+  #scheduled = false;
 
-  async insert(link: NewLink): Promise<LinkRecord> {
-    try {
-      await this.db
-        .insertInto('links')
-        .values({
-          id: link.id,
-          code: link.code,
-          url: link.url,
-          owner_id: link.ownerId,
-          password_hash: link.passwordHash,
-          redirect_type: link.redirectType,
-          expires_at: link.expiresAt,
-          max_clicks: link.maxClicks,
-          created_at: link.createdAt,
-          updated_at: link.updatedAt,
-        })
-        .execute();
-    } catch (error) {
-      if (isUniqueViolation(error)) {
-        throw new AppError('ALIAS_TAKEN', `Another link already uses "${link.code}".`, {
-          cause: error,
-        });
+  constructor(private readonly db: Kysely<Database>) {
+    this.#findByCode = prepareQuery(db, ['code'], (param) =>
+      db.selectFrom('links').selectAll().where('code', '=', param('code')),
+    );
+    this.#countLimited = prepareQuery(db, ['id'], (param) =>
+      db
+        .updateTable('links')
+        .set((eb) => ({ clicks: eb('clicks', '+', 1) }))
+        .where('id', '=', param('id'))
+        .where('max_clicks', 'is not', null)
+        .whereRef('clicks', '<', 'max_clicks'),
+    );
+  }
+
+  /**
+   * Inserts are grouped: the links asked for in one turn of the event loop are written
+   * by one statement (a group commit), which costs little more than one row. A code
+   * already taken (by an earlier link or by another of the same batch) is skipped by
+   * `ON CONFLICT DO NOTHING` and answered `ALIAS_TAKEN`; the others are written.
+   */
+  insert(link: NewLink): Promise<LinkRecord> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ link, resolve, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => void this.#writeQueued());
       }
-      throw linkStorageError(error);
+    });
+  }
+
+  async #writeQueued(): Promise<void> {
+    this.#scheduled = false;
+    const batch = this.#queue.splice(0, INSERT_BATCH);
+    if (this.#queue.length > 0) {
+      this.#scheduled = true;
+      setImmediate(() => void this.#writeQueued());
     }
-    return { ...link, clicks: 0 };
+    try {
+      const params: Record<string, unknown> = {};
+      batch.forEach((item, i) => {
+        for (const [column, value] of Object.entries(insertRow(item.link))) {
+          params[`${i}:${column}`] = value;
+        }
+      });
+      const result = await this.#insertStatement(batch.length)(params);
+      const written = new Set(result.rows.map((row) => row.id));
+      for (const { link, resolve, reject } of batch) {
+        if (written.has(link.id)) resolve({ ...link, clicks: 0 });
+        else reject(new AppError('ALIAS_TAKEN', `Another link already uses "${link.code}".`));
+      }
+    } catch (error) {
+      const failure = isUniqueViolation(error)
+        ? new AppError('ALIAS_TAKEN', 'Another link already uses this code.', { cause: error })
+        : linkStorageError(error);
+      for (const item of batch) item.reject(failure);
+    }
+  }
+
+  #insertStatement(rows: number): PreparedQuery<string, { id: string }> {
+    let statement = this.#inserts.get(rows);
+    if (statement === undefined) {
+      const names = Array.from({ length: rows }, (_, i) =>
+        INSERT_COLUMNS.map((column) => `${i}:${column}`),
+      ).flat();
+      statement = prepareQuery(this.db, names, (param) =>
+        this.db
+          .insertInto('links')
+          .values(
+            Array.from(
+              { length: rows },
+              (_, i) =>
+                Object.fromEntries(
+                  INSERT_COLUMNS.map((column) => [column, param(`${i}:${column}`)]),
+                ) as never,
+            ),
+          )
+          .onConflict((oc) => oc.column('code').doNothing())
+          .returning('id'),
+      );
+      this.#inserts.set(rows, statement);
+    }
+    return statement;
   }
 
   async findByCode(code: string): Promise<LinkRecord | null> {
     try {
-      const row = await this.db
-        .selectFrom('links')
-        .selectAll()
-        .where('code', '=', code)
-        .executeTakeFirst();
+      const row = (await this.#findByCode({ code })).rows[0];
       return row === undefined ? null : toRecord(row);
     } catch (error) {
       throw linkStorageError(error);
@@ -134,14 +230,8 @@ export class KyselyLinkStore implements LinkStore {
   async countLimitedClick(id: string): Promise<ClickVerdict> {
     try {
       // One statement, so the check and the increment cannot be split by another writer.
-      const result = await this.db
-        .updateTable('links')
-        .set((eb) => ({ clicks: eb('clicks', '+', 1) }))
-        .where('id', '=', id)
-        .where('max_clicks', 'is not', null)
-        .whereRef('clicks', '<', 'max_clicks')
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) === 1) return 'counted';
+      const result = await this.#countLimited({ id });
+      if (Number(result.numAffectedRows) === 1) return 'counted';
       const row = await this.db
         .selectFrom('links')
         .select('max_clicks')

@@ -9,12 +9,12 @@ import {
   type UpdateLinkRequest,
 } from '@switchboard/shared';
 import type { Clock } from '../../clock.js';
-import { newId } from '../../ids.js';
 import type { RateLimiter } from '../../rate-limit/rate-limiter.js';
 import type { ClickAggregator } from './click-aggregator.js';
 import type { ClickStore, KeyCount } from './click-store.js';
 import type { CodeGenerator } from './code-generator.js';
 import type { CachedLink, LinkCache } from './link-cache.js';
+import { newLinkId } from './link-ids.js';
 import { checkAlias, checkMaxClicks, checkRedirectType, parseExpiry } from './link-rules.js';
 import type { LinkChanges, LinkCursor, LinkRecord, LinkStore } from './link-store.js';
 import type { UrlPolicy } from './url-policy.js';
@@ -123,7 +123,7 @@ export class LinkService {
         ? null
         : await hash(request.password, ARGON2);
     const base = {
-      id: newId(now),
+      id: newLinkId(now),
       url,
       ownerId,
       passwordHash,
