@@ -45,8 +45,8 @@ const HELP = `Commands:
  * messages line by line and prints what arrives. Answers the exit code.
  */
 export async function runChat(options: ChatOptions): Promise<number> {
-  const out = (line: string) => options.output.write(`${line}\n`);
   const reader = new LineReader(options.input, options.output, options.interactive);
+  const out = (line: string) => reader.print(line);
   const config = new ConfigStore(options.configDir);
   const server = new URL(options.server).origin;
   try {
@@ -136,6 +136,8 @@ class Chat {
   #current: ConversationSummary | { conversationId: ConversationId; title?: string } | null = null;
   #listed: ConversationSummary[] = [];
   #olderCursor: string | null = null;
+  /** False until the first backlog is stored: /list sums it up instead of printing it all. */
+  #live = false;
 
   constructor(
     private readonly client: SwitchboardClient,
@@ -151,7 +153,9 @@ class Chat {
 
   async run(drainTimeoutMs: number): Promise<number> {
     const { client, out } = this;
-    client.on('message', (message) => void this.#announce(message));
+    client.on('message', (message) => {
+      if (this.#live) void this.#announce(message);
+    });
     client.on('status', (message) => {
       if (message.status === 'failed')
         out(`! not sent (${message.error?.code ?? 'refused'}): ${textOf(message)}`);
@@ -187,7 +191,10 @@ class Chat {
     });
 
     const online = client.connect();
-    online.catch(() => undefined);
+    online.then(
+      () => (this.#live = true),
+      () => undefined,
+    );
     out(`Signed in as @${this.#names.get(client.userId)} on ${this.server}. /help for commands.`);
     await Promise.race([online, new Promise((resolve) => setTimeout(resolve, 5_000))]);
     await this.#list();

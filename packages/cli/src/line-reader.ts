@@ -11,6 +11,7 @@ export class LineReader {
   readonly #waiting: Array<(line: string | null) => void> = [];
   #ended = false;
   #muted = false;
+  #prompt: string | null = null;
 
   constructor(
     input: Readable,
@@ -46,6 +47,7 @@ export class LineReader {
       this.#muted = false;
       this.output.write(prompt);
       this.#muted = options.hidden === true;
+      this.#prompt = options.hidden === true ? null : prompt;
     }
     const queued = this.#queue.shift();
     if (queued !== undefined) return Promise.resolve(this.#unmute(queued, options));
@@ -55,12 +57,20 @@ export class LineReader {
     );
   }
 
-  /** Shows the prompt again after output printed over it. */
-  reprompt(prompt: string): void {
-    if (this.interactive) {
-      this.#rl.setPrompt(prompt);
-      this.#rl.prompt(true);
+  /**
+   * Prints a line. On a terminal, a line that arrives while the user is typing is
+   * printed above the prompt, and the prompt and what was typed are shown again.
+   */
+  print(line: string): void {
+    if (!this.interactive || this.#prompt === null) {
+      this.output.write(`${line}\n`);
+      return;
     }
+    readline.clearLine(this.output, 0);
+    readline.cursorTo(this.output, 0);
+    this.output.write(`${line}\n`);
+    this.#rl.setPrompt(this.#prompt);
+    this.#rl.prompt(true);
   }
 
   close(): void {
@@ -70,6 +80,7 @@ export class LineReader {
   #unmute(line: string, options: { hidden?: boolean }): string {
     if (options.hidden === true && this.interactive) this.output.write('\n');
     this.#muted = false;
+    this.#prompt = null;
     return line;
   }
 }
