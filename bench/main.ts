@@ -1,5 +1,9 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CHAT_DEFAULTS, runChatBench } from './chat/chat-bench.js';
+import type { CpuProfile } from './lib/cpu-profile.js';
+import { profileTables } from './lib/report.js';
 import { LINKS_DEFAULTS, runLinksBench } from './links/links-bench.js';
 
 /**
@@ -9,6 +13,7 @@ import { LINKS_DEFAULTS, runLinksBench } from './links/links-bench.js';
  */
 
 const USAGE = `usage: bench.sh <links|chat|all> [options]
+       bench.sh profile <file.cpuprofile>   (summarise a saved profile)
 
   --duration <s>     seconds per measured phase or rate
                      (links: ${LINKS_DEFAULTS.durationS}, chat: ${CHAT_DEFAULTS.stepS})
@@ -29,6 +34,7 @@ const USAGE = `usage: bench.sh <links|chat|all> [options]
                      raw .cpuprofile files in bench/profiles/
   --baseline-only    measure the baselines only (checks the machine and the generator)
   --dry-run          print the tables without writing docs/benchmarks.md
+  --no-build         (bench.sh) run the server as last built
 `;
 
 function positiveNumber(name: string, value: string | undefined, fallback: number): number {
@@ -59,6 +65,12 @@ async function main(): Promise<number> {
     },
   });
   const which = positionals[0];
+  if (which === 'profile' && positionals.length === 2) {
+    const file = path.resolve(positionals[1]!);
+    const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile;
+    process.stdout.write(`${profileTables(profile, path.basename(file, '.cpuprofile'), file)}\n`);
+    return 0;
+  }
   if (values.help || positionals.length !== 1 || !['links', 'chat', 'all'].includes(which ?? '')) {
     process.stdout.write(USAGE);
     return values.help ? 0 : 1;

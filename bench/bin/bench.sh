@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs a benchmark: `bench.sh links`, `bench.sh chat` or `bench.sh all`, with options
 # after it (`--help`). Builds the server first (the benchmarks run the build, as an
-# operator would), and raises the open-files soft limit to the hard limit, since the
+# operator would; `--no-build` skips that, to repeat a run), and raises the open-files soft limit to the hard limit, since the
 # chat benchmark opens over ten thousand sockets on each side.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -14,7 +14,16 @@ if ! ulimit -Sn "$hard" 2>/dev/null; then
 fi
 echo "bench: open-files soft limit $(ulimit -Sn) (was $BENCH_NOFILE_BEFORE, hard limit $(ulimit -Hn))"
 
-echo "bench: building the server (tsc -b packages/server)"
-npx tsc -b packages/server
+build=yes
+args=()
+for arg in "$@"; do
+  if [ "$arg" = --no-build ]; then build=no; else args+=("$arg"); fi
+done
+if [ "$build" = yes ]; then
+  echo "bench: building the server (tsc -b packages/server)"
+  npx tsc -b packages/server
+else
+  echo "bench: --no-build: running the server as last built"
+fi
 
-exec node --conditions=@switchboard/source --import tsx bench/main.ts "$@"
+exec node --conditions=@switchboard/source --import tsx bench/main.ts "${args[@]}"

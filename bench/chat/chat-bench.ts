@@ -792,39 +792,44 @@ export function renderChatSection(
 
 // ------------------------------------------------------------------ the run
 
-/** Runs `npm run bench:chat`: the bare relay, then Switchboard, then the report. */
+/** Runs `npm run bench:chat`: Switchboard, then the bare relay, then the report. */
 export async function runChatBench(options: ChatBenchOptions): Promise<boolean> {
   const machine = describeMachine();
   const log = options.log;
 
-  const relayDir = freshDataDir('relay');
-  const seedFile = path.join(relayDir, 'relay-seed.json');
-  const relayPopulation = seedRelay(options.sizes, seedFile, RELAY_GROUP_ID);
-  const startRelay = () =>
-    startService({
-      name: 'relay',
-      script: path.join(ROOT, 'bench/baselines/ws-relay-server.ts'),
-      nodeArgs: TS_NODE_ARGS,
-      inspect: true,
-      env: { NODE_ENV: 'production', HOST: '127.0.0.1', RELAY_SEED: seedFile },
-    });
-  log('baseline: bare ws relay');
-  const relayEndpoint: Endpoint = {
-    label: 'relay',
-    service: await startRelay(),
-    population: relayPopulation,
-    groupId: RELAY_GROUP_ID,
-    restart: startRelay,
+  const measureRelay = async (): Promise<TargetResult> => {
+    const relayDir = freshDataDir('relay');
+    const seedFile = path.join(relayDir, 'relay-seed.json');
+    const relayPopulation = seedRelay(options.sizes, seedFile, RELAY_GROUP_ID);
+    const startRelay = () =>
+      startService({
+        name: 'relay',
+        script: path.join(ROOT, 'bench/baselines/ws-relay-server.ts'),
+        nodeArgs: TS_NODE_ARGS,
+        inspect: true,
+        env: { NODE_ENV: 'production', HOST: '127.0.0.1', RELAY_SEED: seedFile },
+      });
+    log('baseline: bare ws relay');
+    const relayEndpoint: Endpoint = {
+      label: 'relay',
+      service: await startRelay(),
+      population: relayPopulation,
+      groupId: RELAY_GROUP_ID,
+      restart: startRelay,
+    };
+    try {
+      return await benchTarget(relayEndpoint, options, false);
+    } finally {
+      await relayEndpoint.service.stop();
+      fs.rmSync(relayDir, { recursive: true, force: true });
+    }
   };
-  let relay: TargetResult;
-  try {
-    relay = await benchTarget(relayEndpoint, options, false);
-  } finally {
-    await relayEndpoint.service.stop();
-    fs.rmSync(relayDir, { recursive: true, force: true });
+  if (options.baselineOnly) {
+    await measureRelay();
+    return true;
   }
-  if (options.baselineOnly) return true;
 
+  // Switchboard first: if it cannot start or serve, the run stops before the baseline.
   log('switchboard: seeding accounts into the database (not measured)');
   const dataDir = freshDataDir('chat');
   const seedStarted = performance.now();
@@ -862,6 +867,7 @@ export async function runChatBench(options: ChatBenchOptions): Promise<boolean> 
     if (code !== 0) log(`warning: the server exited with ${code}`);
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
+  const relay = await measureRelay();
 
   const header = runHeader('npm run bench:chat', machine, [
     `Switchboard: the built server as its own process on the embedded default (SQLite, WAL), \`LOG_LEVEL=warn\`, \`CHAT_FRAMES_PER_SECOND=${BENCH_FRAMES_PER_SECOND}\` (the default 200 would refuse the backlog's senders; the limiter still runs), a fresh data directory.`,

@@ -69,6 +69,35 @@ describe(summariseProfile.name, () => {
   });
 });
 
+describe('summariseProfile own code', () => {
+  const summary = summariseProfile(profile, ROOT);
+
+  it('charges library, runtime and native time to the innermost own function calling it', () => {
+    const own = Object.fromEntries(summary.ownCode.map((o) => [o.name, o]));
+    // handle: its own 200, parse 300 and send 100.
+    expect(own.handle!.micros).toBe(600);
+    expect(own.handle!.location).toBe('src/app.js:10');
+    expect(own.main!.micros).toBe(200);
+    // The garbage collector runs with no own code on the stack.
+    expect(own['(no own code)']!.micros).toBe(200);
+    expect(summary.ownCode.reduce((n, o) => n + o.share, 0)).toBeCloseTo(1);
+  });
+
+  it('names a native function by its JavaScript caller', () => {
+    const withNative: CpuProfile = {
+      nodes: [
+        { id: 1, callFrame: frame('(root)'), children: [2] },
+        { id: 2, callFrame: frame('query', 'file:///repo/src/store.js', 4), children: [3] },
+        { id: 3, callFrame: frame('run'), children: [] },
+      ],
+      samples: [3],
+      timeDeltas: [100],
+    };
+    const run = summariseProfile(withNative, ROOT).functions.find((f) => f.name === 'run')!;
+    expect(run.location).toBe('native, from query src/store.js:5');
+  });
+});
+
 describe(groupOf.name, () => {
   it('names scoped packages, nested node_modules and files outside the repository', () => {
     expect(groupOf('file:///repo/node_modules/@fastify/static/index.js', ROOT)).toBe(

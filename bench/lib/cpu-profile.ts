@@ -37,6 +37,15 @@ export interface GroupTime {
   readonly selfShare: number;
 }
 
+/** Time charged to the innermost function of the repository's own code on the stack. */
+export interface OwnCodeTime {
+  readonly name: string;
+  readonly location: string;
+  /** Its own time plus that of the libraries, runtime and native code it called. */
+  readonly micros: number;
+  readonly share: number;
+}
+
 /** The summary of one profile. */
 export interface ProfileSummary {
   /** Sampled time that was not idle, in microseconds. */
@@ -44,6 +53,12 @@ export interface ProfileSummary {
   readonly idleMicros: number;
   readonly functions: readonly FunctionTime[];
   readonly groups: readonly GroupTime[];
+  /**
+   * Busy time split by the innermost function of the repository's own code on the stack
+   * (not node_modules, not Node's internals): where a fix in this codebase would go.
+   * Time with no such function on its stack is under `(no own code)`.
+   */
+  readonly ownCode: readonly OwnCodeTime[];
 }
 
 const IDLE = '(idle)';
@@ -82,16 +97,47 @@ export function summariseProfile(profile: CpuProfile, root: string): ProfileSumm
     else busyMicros += micros;
   }
 
-  const keyOf = (id: number) => {
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes)
+    for (const child of node.children ?? []) parent.set(child, node.id);
+  const where = (id: number) => {
     const frame = byId.get(id)!.callFrame;
     const file = shortPath(frame.url, root);
+    return file === '' ? '' : `${file}:${frame.lineNumber + 1}`;
+  };
+
+  const keyOf = (id: number) => {
+    const frame = byId.get(id)!.callFrame;
+    let location = where(id);
+    // A native function (a syscall, SQLite, a builtin) is named by its JavaScript caller,
+    // so that `run` reads as the query that ran it.
+    if (location === '' && !frame.functionName.startsWith('(')) {
+      for (let at = parent.get(id); at !== undefined; at = parent.get(at)) {
+        const caller = where(at);
+        if (caller === '') continue;
+        location = `native, from ${byId.get(at)!.callFrame.functionName || '(anonymous)'} ${caller}`;
+        break;
+      }
+    }
     return {
-      key: `${frame.functionName || '(anonymous)'}\u0000${file}:${frame.lineNumber + 1}`,
+      key: `${frame.functionName || '(anonymous)'}\u0000${location}`,
       name: frame.functionName || '(anonymous)',
-      location: file === '' ? '' : `${file}:${frame.lineNumber + 1}`,
+      location,
       group: frame.functionName.startsWith('(') ? frame.functionName : groupOf(frame.url, root),
     };
   };
+
+  const isOwn = (id: number) => {
+    const file = shortPath(byId.get(id)!.callFrame.url, root);
+    // Inside the repository (a relative path), and neither a dependency nor Node itself.
+    return (
+      file !== '' &&
+      !file.startsWith('/') &&
+      !file.startsWith('node:') &&
+      !file.includes('node_modules/')
+    );
+  };
+  const own = new Map<string, { name: string; location: string; micros: number }>();
 
   const functions = new Map<
     string,
@@ -108,11 +154,29 @@ export function summariseProfile(profile: CpuProfile, root: string): ProfileSumm
     return { f, k };
   };
 
+  for (const [id, micros] of self) {
+    if (byId.get(id)?.callFrame.functionName === IDLE) continue;
+    let ownAt: number | undefined = id;
+    while (ownAt !== undefined && !isOwn(ownAt)) ownAt = parent.get(ownAt);
+    const ownKey =
+      ownAt === undefined
+        ? { key: '(no own code)', name: '(no own code)', location: '' }
+        : {
+            key: `${byId.get(ownAt)!.callFrame.functionName}\u0000${where(ownAt)}`,
+            name: byId.get(ownAt)!.callFrame.functionName || '(anonymous)',
+            location: where(ownAt),
+          };
+    const ownEntry = own.get(ownKey.key) ?? {
+      name: ownKey.name,
+      location: ownKey.location,
+      micros: 0,
+    };
+    ownEntry.micros += micros;
+    own.set(ownKey.key, ownEntry);
+  }
+
   // Total time: a node's self time counts once for every distinct function on its stack,
   // so that recursion is not counted twice.
-  const parent = new Map<number, number>();
-  for (const node of profile.nodes)
-    for (const child of node.children ?? []) parent.set(child, node.id);
   for (const [id, micros] of self) {
     const { f, k } = entry(id);
     f.self += micros;
@@ -144,6 +208,9 @@ export function summariseProfile(profile: CpuProfile, root: string): ProfileSumm
       .filter(([group]) => group !== IDLE && group !== '(root)')
       .map(([group, micros]) => ({ group, selfMicros: micros, selfShare: share(micros) }))
       .sort((a, b) => b.selfMicros - a.selfMicros),
+    ownCode: [...own.values()]
+      .map((o) => ({ ...o, share: share(o.micros) }))
+      .sort((a, b) => b.micros - a.micros),
   };
 }
 

@@ -49,6 +49,11 @@ export function profileReport(profile: CpuProfile, label: string, top = 15): str
   fs.mkdirSync(PROFILES_DIR, { recursive: true });
   const file = path.join(PROFILES_DIR, `${label}.cpuprofile`);
   fs.writeFileSync(file, JSON.stringify(profile));
+  return profileTables(profile, label, file, top);
+}
+
+/** The tables of `profileReport` for a profile saved in `file`. */
+export function profileTables(profile: CpuProfile, label: string, file: string, top = 15): string {
   const summary = summariseProfile(profile, ROOT);
   const sampled = summary.busyMicros + summary.idleMicros;
   const lines = [
@@ -74,6 +79,14 @@ export function profileReport(profile: CpuProfile, label: string, top = 15): str
     renderTable(
       [{ header: 'self', align: 'right' }, { header: 'code' }],
       summary.groups.slice(0, top).map((g) => [formatShare(g.selfShare), g.group]),
+    ),
+    '',
+    'Busy time by the innermost function of our own code on the stack (with the library,',
+    'runtime and native work it called): where a fix in this repository would go.',
+    '',
+    renderTable(
+      [{ header: 'share', align: 'right' }, { header: 'function' }, { header: 'where' }],
+      summary.ownCode.slice(0, top).map((o) => [formatShare(o.share), o.name, o.location]),
     ),
   ];
   return lines.join('\n');

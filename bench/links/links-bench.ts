@@ -353,7 +353,7 @@ export function renderLinksSection(
   return { body: body.join('\n'), pass };
 }
 
-/** Runs `npm run bench:links`: the baseline, then Switchboard, then the report. */
+/** Runs `npm run bench:links`: Switchboard, then the baseline, then the report. */
 export async function runLinksBench(options: LinksBenchOptions): Promise<boolean> {
   const machine = describeMachine();
   const log = options.log;
@@ -361,24 +361,26 @@ export async function runLinksBench(options: LinksBenchOptions): Promise<boolean
     throw new Error('the uniform run needs more links than LINK_CACHE_SIZE');
   }
 
-  log('baseline: bare node:http server, links in a Map');
-  const baselineService = await startService({
-    name: 'baseline',
-    script: path.join(ROOT, 'bench/baselines/http-redirect-server.ts'),
-    nodeArgs: TS_NODE_ARGS,
-    env: { NODE_ENV: 'production', HOST: '127.0.0.1' },
-  });
-  let baseline: TargetResult;
-  try {
-    baseline = await benchTarget(
-      { label: 'baseline', service: baselineService, authorization: null },
-      options,
-    );
-  } finally {
-    await baselineService.stop();
+  const measureBaseline = async (): Promise<TargetResult> => {
+    log('baseline: bare node:http server, links in a Map');
+    const service = await startService({
+      name: 'baseline',
+      script: path.join(ROOT, 'bench/baselines/http-redirect-server.ts'),
+      nodeArgs: TS_NODE_ARGS,
+      env: { NODE_ENV: 'production', HOST: '127.0.0.1' },
+    });
+    try {
+      return await benchTarget({ label: 'baseline', service, authorization: null }, options);
+    } finally {
+      await service.stop();
+    }
+  };
+  if (options.baselineOnly) {
+    await measureBaseline();
+    return true;
   }
-  if (options.baselineOnly) return true;
 
+  // Switchboard first: if it cannot start or serve, the run stops before the baseline.
   log('switchboard: the built server on the embedded default (SQLite)');
   const server = await startSwitchboard({
     inspect: options.profile,
@@ -401,6 +403,7 @@ export async function runLinksBench(options: LinksBenchOptions): Promise<boolean
     const code = await server.stop();
     if (code !== 0) log(`warning: the server exited with ${code}`);
   }
+  const baseline = await measureBaseline();
 
   const header = runHeader('npm run bench:links', machine, [
     `Switchboard: the built server as its own process on the embedded default (SQLite, WAL), \`LOG_LEVEL=warn\`, \`LINK_CACHE_SIZE=${options.cacheSize}\`, a fresh data directory; the benchmark account is in \`RATE_LIMIT_EXEMPT_USERS\`.`,
