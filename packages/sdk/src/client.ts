@@ -350,34 +350,40 @@ export class SwitchboardClient {
    * @example
    * await client.connect();
    */
-  async connect(): Promise<void> {
-    if (this.#state === 'ended') throw new AppError('UNAUTHENTICATED', 'This session has ended.');
+  connect(): Promise<void> {
+    if (this.#state === 'ended') {
+      return handled(Promise.reject(new AppError('UNAUTHENTICATED', 'This session has ended.')));
+    }
     if (this.#online === null) {
       let resolve!: () => void;
       let reject!: (e: Error) => void;
-      const promise = new Promise<void>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      // A caller that does not await connect() must not see an unhandled rejection.
-      promise.catch(() => undefined);
+      // Handled here, so that `void client.connect()` never leaves an unhandled
+      // rejection: what went wrong also goes to the `state` and `sessionEnded` events.
+      const promise = handled(
+        new Promise<void>((res, rej) => {
+          resolve = res;
+          reject = rej;
+        }),
+      );
       this.#online = { promise, resolve, reject };
     }
     const online = this.#online.promise;
     if (this.#state === 'idle' || this.#state === 'closed') {
       this.#setState('connecting');
-      try {
-        await this.#prepare();
-      } catch (error) {
-        this.#setState('closed');
-        this.#online?.reject(asError(error));
-        this.#online = null;
-        throw error;
-      }
-      // close() may have been called while the session was being resolved.
-      if ((this.#state as ConnectionState) !== 'connecting') return online;
-      this.#watchBrowserOnline();
-      this.#open();
+      this.#prepare().then(
+        () => {
+          // close() may have been called while the session was being resolved.
+          if (this.#state !== 'connecting') return;
+          this.#watchBrowserOnline();
+          this.#open();
+        },
+        (error: unknown) => {
+          this.#setState('closed');
+          this.#events.emit('error', { error: asError(error) });
+          this.#online?.reject(asError(error));
+          this.#online = null;
+        },
+      );
     }
     return online;
   }
@@ -1174,6 +1180,12 @@ function closeQuietly(ws: WebSocketLike, code: number, reason: string): void {
   } catch {
     // already closed
   }
+}
+
+/** The same promise, with a handler attached so that its rejection is never "unhandled". */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
 }
 
 function asError(error: unknown): Error {
