@@ -43,7 +43,7 @@ export class KyselyFanoutQueue implements FanoutQueue {
     options: KyselyFanoutQueueOptions = {},
   ) {
     this.pollMs = options.pollMs ?? 1_000;
-    this.leaseMs = options.leaseMs ?? 60_000;
+    this.leaseMs = options.leaseMs ?? 30_000;
     this.retryDelayMs = options.retryDelayMs ?? 1_000;
     this.batch = options.batch ?? 50;
   }
@@ -73,7 +73,25 @@ export class KyselyFanoutQueue implements FanoutQueue {
     if (this.running !== null) throw new Error('the fan-out queue is already started');
     this.handler = handler;
     this.stopped = false;
-    this.running = this.loop();
+    this.running = this.releaseLeases().then(() => this.loop());
+  }
+
+  /**
+   * A job leased by a process that crashed would wait for its lease to run out; a
+   * starting worker frees every lease instead. That is safe because handling a job is
+   * idempotent: a job another node is handling right now may run twice, and its
+   * second run writes nothing.
+   */
+  private async releaseLeases(): Promise<void> {
+    try {
+      await this.db
+        .updateTable('chat_fanout_jobs')
+        .set({ locked_until: 0 })
+        .where('locked_until', '>', 0)
+        .execute();
+    } catch (error) {
+      this.logger.warn({ err: error }, 'fan-out queue: cannot release leases');
+    }
   }
 
   async stop(): Promise<void> {

@@ -32,8 +32,9 @@ interface ReceiptRow {
 /**
  * The inbox on the embedded SQLite database, written with prepared statements and
  * group commit: every delivery asked for during one turn of the event loop is applied
- * in one transaction (each in its own savepoint, so that one failure fails only its
- * own caller), and the callers are answered once it is committed. With WAL and
+ * in one transaction, and the callers are answered once it is committed. Should one
+ * delivery fail, the batch is rolled back and each is applied alone, so that only the
+ * failing one fails. With WAL and
  * `synchronous=NORMAL` a committed transaction survives a crash of the process.
  *
  * The connection is shared with Kysely: a transaction Kysely holds open across an
@@ -48,7 +49,7 @@ export class SqliteInboxStore implements InboxStore {
   private seqs = new Map<string, number>();
 
   private readonly stmt;
-  private readonly applyBatch: (batch: PendingDelivery[]) => Array<DeliveryResult | Error>;
+  private readonly applyBatch: (batch: PendingDelivery[]) => DeliveryResult[];
   private readonly applyOne: (delivery: Delivery) => DeliveryResult;
 
   constructor(private readonly db: BetterSqlite3.Database) {
@@ -144,19 +145,20 @@ export class SqliteInboxStore implements InboxStore {
       ),
     };
 
-    this.applyOne = db.transaction((delivery: Delivery) => this.apply(delivery));
     this.applyBatch = db.transaction((batch: PendingDelivery[]) => {
-      const results = batch.map((op): DeliveryResult | Error => {
-        try {
-          // A nested transaction is a savepoint: a failure undoes this delivery only.
-          return this.applyOne(op.delivery);
-        } catch (error) {
-          return error instanceof Error ? error : new Error(String(error));
-        }
-      });
-      for (const [deviceId, seq] of this.seqs) this.stmt.saveSeq.run(deviceId, seq);
+      const results = batch.map((op) => this.apply(op.delivery));
+      this.saveSeqs();
       return results;
     });
+    this.applyOne = db.transaction((delivery: Delivery) => {
+      const result = this.apply(delivery);
+      this.saveSeqs();
+      return result;
+    });
+  }
+
+  private saveSeqs(): void {
+    for (const [deviceId, seq] of this.seqs) this.stmt.saveSeq.run(deviceId, seq);
   }
 
   deliver(delivery: Delivery): Promise<DeliveryResult> {
@@ -179,12 +181,21 @@ export class SqliteInboxStore implements InboxStore {
     const batch =
       this.pending.length > MAX_BATCH ? this.pending.splice(0, MAX_BATCH) : this.pending;
     if (batch === this.pending) this.pending = [];
-    this.seqs = new Map();
     let results: Array<DeliveryResult | Error>;
     try {
+      this.seqs = new Map();
       results = this.applyBatch(batch);
-    } catch (error) {
-      results = batch.map(() => (error instanceof Error ? error : new Error(String(error))));
+    } catch {
+      // One delivery failed and the batch was rolled back: apply each alone, so that
+      // only the failing one fails.
+      results = batch.map((op) => {
+        this.seqs = new Map();
+        try {
+          return this.applyOne(op.delivery);
+        } catch (error) {
+          return error instanceof Error ? error : new Error(String(error));
+        }
+      });
     }
     this.seqs = new Map();
     for (let i = 0; i < batch.length; i++) {

@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { AppError } from '@switchboard/shared';
 import type { Clock } from '../../clock.js';
 import type { BlockEntry, BlockStore } from './block-store.js';
+import type { ChatBus } from './chat-bus.js';
 import type { UserDirectory } from './user-directory.js';
 
 /** How a user stands with another: free, they blocked them, or were blocked by them. */
@@ -14,10 +15,11 @@ interface Relations {
 
 const CACHE_USERS = 50_000;
 /**
- * A user's blocks are cached this long. Changes made on this node drop the cache at
- * once; the bound is how late a block made on another node (scale-out) takes effect.
+ * A user's blocks are cached this long. A change drops the cache at once on every node
+ * (through the bus); the bound only matters if that event is lost, and keeps the
+ * sends of active users from querying the store every few seconds.
  */
-const CACHE_TTL_MS = 5_000;
+const CACHE_TTL_MS = 60_000;
 
 /**
  * Blocking: a blocked user's messages, typing and presence do not reach the user who
@@ -33,7 +35,12 @@ export class BlockService {
     private readonly store: BlockStore,
     private readonly users: UserDirectory,
     private readonly clock: Clock,
-  ) {}
+    private readonly bus: ChatBus,
+  ) {
+    bus.subscribe((event) => {
+      if (event.kind === 'blocks-changed') this.forget(event.userIds);
+    });
+  }
 
   /** Where `userId` stands with `otherId`. */
   async between(userId: string, otherId: string): Promise<BlockRelation> {
@@ -56,18 +63,14 @@ export class BlockService {
     if (userId === targetId) throw new AppError('CANNOT_BLOCK_SELF');
     if (!(await this.users.exists(targetId))) throw new AppError('USER_NOT_FOUND');
     await this.store.block(userId, targetId, this.clock.now());
-    this.generation++;
-    this.cache.delete(userId);
-    this.cache.delete(targetId);
+    this.changed(userId, targetId);
     for (const listener of this.listeners) listener(userId, targetId);
   }
 
   /** Unblocks a user; idempotent. */
   async unblock(userId: string, targetId: string): Promise<void> {
     await this.store.unblock(userId, targetId);
-    this.generation++;
-    this.cache.delete(userId);
-    this.cache.delete(targetId);
+    this.changed(userId, targetId);
   }
 
   /** A page of the users `userId` blocked. */
@@ -78,6 +81,16 @@ export class BlockService {
   /** Calls `listener(userId, blockedId)` after every new block. */
   onBlock(listener: (userId: string, blockedId: string) => void): void {
     this.listeners.add(listener);
+  }
+
+  private changed(userId: string, otherId: string): void {
+    this.forget([userId, otherId]);
+    this.bus.publish({ kind: 'blocks-changed', userIds: [userId, otherId] });
+  }
+
+  private forget(userIds: readonly string[]): void {
+    this.generation++;
+    for (const id of userIds) this.cache.delete(id);
   }
 
   private async relationsOf(userId: string): Promise<Relations> {

@@ -19,7 +19,9 @@ export type ChatBusEvent =
       readonly deviceId: string;
       readonly reason: 'replaced' | 'revoked';
       readonly keep?: string;
-    };
+    }
+  /** Blocks between these users changed: every node forgets what it cached about them. */
+  | { readonly kind: 'blocks-changed'; readonly userIds: readonly string[] };
 
 /**
  * Node-to-node delivery: a device's socket may live on any node. Embedded: a direct
@@ -29,6 +31,9 @@ export type ChatBusEvent =
  */
 export interface ChatBus {
   publish(event: ChatBusEvent): void;
-  /** Receives every event meant for this node; returns the function that unsubscribes. */
+  /**
+   * Receives every event meant for this node (`blocks-changed` is meant for every
+   * node); returns the function that unsubscribes.
+   */
   subscribe(handler: (event: ChatBusEvent) => void): () => void;
 }

@@ -52,7 +52,7 @@ export function installChat(
   const presenceStore = new MemoryPresenceStore();
 
   const users = new UserDirectory(accounts);
-  const blocks = new BlockService(new KyselyBlockStore(db), users, deps.clock);
+  const blocks = new BlockService(new KyselyBlockStore(db), users, deps.clock, bus);
   const messages = new MessageService({
     inbox,
     queue,

@@ -119,6 +119,25 @@ export function runFanoutQueueContract(create: () => Promise<FanoutQueueFixture>
       expect(seen).toEqual([1, 2]);
     });
 
+    it('takes over at once the jobs a crashed worker had claimed', async () => {
+      const crashed = fixture.open();
+      let claimed = false;
+      crashed.start(async () => {
+        claimed = true;
+        // Never finishes: the process "dies" holding the job.
+        await new Promise(() => undefined);
+      });
+      await crashed.enqueue(job(1));
+      await until(() => claimed);
+      const seen: number[] = [];
+      start((j) => {
+        seen.push(j.ts);
+        return Promise.resolve();
+      });
+      await until(() => seen.length === 1, 3_000);
+      expect(seen).toEqual([1]);
+    });
+
     it('waits for the running job when stopped', async () => {
       let finished = false;
       let begun = false;

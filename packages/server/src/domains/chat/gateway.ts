@@ -541,6 +541,8 @@ export class ChatGateway {
         }
         return;
       }
+      case 'blocks-changed':
+        return;
     }
   }
 
