@@ -204,6 +204,13 @@ describe(SwitchboardClient.name, () => {
       expect(() => socket.onerror?.(undefined as never)).not.toThrow();
     });
 
+    it('answers connect() at once when already online, without a second socket', async () => {
+      const client = makeClient();
+      await connectAndSync(client);
+      await client.connect();
+      expect(fake.sockets).toHaveLength(1);
+    });
+
     it('does not reconnect after close()', async () => {
       const client = makeClient();
       const socket = await connectAndSync(client);

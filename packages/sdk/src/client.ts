@@ -354,6 +354,7 @@ export class SwitchboardClient {
     if (this.#state === 'ended') {
       return handled(Promise.reject(new AppError('UNAUTHENTICATED', 'This session has ended.')));
     }
+    if (this.#state === 'online') return Promise.resolve();
     if (this.#online === null) {
       let resolve!: () => void;
       let reject!: (e: Error) => void;
