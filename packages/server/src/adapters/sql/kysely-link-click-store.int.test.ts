@@ -13,8 +13,8 @@ function fixture(open: () => Promise<TestDatabase>) {
   return async () => {
     const database = await open();
     return {
-      clicks: new KyselyLinkClickStore(database.handle.db),
-      links: new KyselyLinkStore(database.handle.db),
+      clicks: new KyselyLinkClickStore(database.handle),
+      links: new KyselyLinkStore(database.handle),
       dispose: () => database.dispose(),
     };
   };

@@ -8,6 +8,7 @@ import type {
 } from '../../domains/links/click-store.js';
 import { isForeignKeyViolation } from './sql-errors.js';
 import { linkStorageError } from './kysely-link-errors.js';
+import { prepareQuery, type LinkDatabase, type PreparedQuery } from './kysely-link-prepared.js';
 
 /** Ids per `IN (...)` list and rows per multi-row insert: well under both engines' limits. */
 const CHUNK = 400;
@@ -20,12 +21,101 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 
 const clickSum = sql<number>`cast(sum(clicks) as bigint)`;
 
+interface ClickRowValues {
+  link_id: string;
+  day: number;
+  referrer: string;
+  device: string;
+  browser: string;
+  bot: number;
+  clicks: number;
+}
+
+/** One row per key: PostgreSQL refuses to update a row twice in one upsert. */
+function mergedRows(batch: readonly LinkClicks[]): ClickRowValues[] {
+  const rows = new Map<string, ClickRowValues>();
+  for (const b of batch) {
+    for (const r of b.rows) {
+      const key = `${b.linkId}\u0001${r.day}\u0001${r.referrer}\u0001${r.device}\u0001${r.browser}\u0001${r.bot ? 1 : 0}`;
+      const row = rows.get(key);
+      if (row !== undefined) row.clicks += r.clicks;
+      else
+        rows.set(key, {
+          link_id: b.linkId,
+          day: r.day,
+          referrer: r.referrer,
+          device: r.device,
+          browser: r.browser,
+          bot: r.bot ? 1 : 0,
+          clicks: r.clicks,
+        });
+    }
+  }
+  return [...rows.values()];
+}
+
+type RowColumn = keyof ClickRowValues;
+const ROW_COLUMNS: readonly RowColumn[] = [
+  'link_id',
+  'day',
+  'referrer',
+  'device',
+  'browser',
+  'bot',
+  'clicks',
+];
+
 /** Aggregated clicks in SQLite or PostgreSQL, through one Kysely code path. */
 export class KyselyLinkClickStore implements ClickStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  private readonly db: Kysely<Database>;
+  /** The one-row statements of the synchronous SQLite flush. */
+  readonly #one: {
+    exists: PreparedQuery<'id', { id: string }>;
+    addTotal: PreparedQuery<'id' | 'n', unknown>;
+    addRow: PreparedQuery<RowColumn, unknown>;
+  };
+
+  constructor(private readonly database: LinkDatabase) {
+    const { db } = database;
+    this.db = db;
+    this.#one = {
+      exists: prepareQuery(database, ['id'], (param) =>
+        db.selectFrom('links').select('id').where('id', '=', param('id')),
+      ),
+      addTotal: prepareQuery(database, ['id', 'n'], (param) =>
+        db
+          .updateTable('links')
+          .set((eb) => ({ clicks: eb('clicks', '+', param('n')) }))
+          .where('id', '=', param('id')),
+      ),
+      addRow: prepareQuery(database, ROW_COLUMNS, (param) =>
+        db
+          .insertInto('link_clicks')
+          .values(Object.fromEntries(ROW_COLUMNS.map((c) => [c, param(c)])) as never)
+          .onConflict((oc) =>
+            oc
+              .columns(['link_id', 'day', 'referrer', 'device', 'browser', 'bot'])
+              .doUpdateSet((eb) => ({
+                clicks: eb('link_clicks.clicks', '+', eb.ref('excluded.clicks')),
+              })),
+          ),
+      ),
+    };
+  }
 
   async addClicks(batch: readonly LinkClicks[]): Promise<void> {
     if (batch.length === 0) return;
+    const { sqlite } = this.database;
+    if (sqlite !== null && !sqlite.inTransaction) {
+      // On SQLite the whole flush is one synchronous transaction of prepared one-row
+      // statements: nothing can interleave, and nothing is built or parsed per row.
+      try {
+        sqlite.transaction(() => this.#writeNow(batch))();
+        return;
+      } catch (error) {
+        throw linkStorageError(error);
+      }
+    }
     // A link deleted between the existence check and the insert (PostgreSQL runs them
     // concurrently) fails the transaction on its foreign key: check again and retry.
     for (let attempt = 1; ; attempt++) {
@@ -37,6 +127,13 @@ export class KyselyLinkClickStore implements ClickStore {
         throw linkStorageError(error);
       }
     }
+  }
+
+  #writeNow(batch: readonly LinkClicks[]): void {
+    const { exists, addTotal, addRow } = this.#one;
+    const live = batch.filter((b) => exists.sync({ id: b.linkId }).rows.length > 0);
+    for (const b of live) if (b.uncounted > 0) addTotal.sync({ id: b.linkId, n: b.uncounted });
+    for (const row of mergedRows(live)) addRow.sync(row);
   }
 
   async #write(trx: Transaction<Database>, batch: readonly LinkClicks[]): Promise<void> {
@@ -67,37 +164,7 @@ export class KyselyLinkClickStore implements ClickStore {
         .execute();
     }
 
-    // One row per key: PostgreSQL refuses to update a row twice in one upsert.
-    const rows = new Map<
-      string,
-      {
-        link_id: string;
-        day: number;
-        referrer: string;
-        device: string;
-        browser: string;
-        bot: number;
-        clicks: number;
-      }
-    >();
-    for (const b of live) {
-      for (const r of b.rows) {
-        const key = `${b.linkId}\u0001${r.day}\u0001${r.referrer}\u0001${r.device}\u0001${r.browser}\u0001${r.bot ? 1 : 0}`;
-        const row = rows.get(key);
-        if (row !== undefined) row.clicks += r.clicks;
-        else
-          rows.set(key, {
-            link_id: b.linkId,
-            day: r.day,
-            referrer: r.referrer,
-            device: r.device,
-            browser: r.browser,
-            bot: r.bot ? 1 : 0,
-            clicks: r.clicks,
-          });
-      }
-    }
-    for (const part of chunks([...rows.values()], CHUNK)) {
+    for (const part of chunks(mergedRows(live), CHUNK)) {
       await trx
         .insertInto('link_clicks')
         .values(part)

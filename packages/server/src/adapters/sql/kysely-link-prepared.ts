@@ -1,19 +1,38 @@
+import type BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, type Compilable, type Kysely, type QueryResult } from 'kysely';
 import type { Database } from '../../db/schema.js';
 
+/** The database of the links adapters: Kysely, and the raw SQLite connection when there is one. */
+export interface LinkDatabase {
+  readonly db: Kysely<Database>;
+  /** Set on SQLite only: the connection Kysely uses too. */
+  readonly sqlite: BetterSqlite3.Database | null;
+}
+
 /** A query compiled once; each call runs it with new parameter values. */
-export type PreparedQuery<P extends string, R> = (
-  values: Readonly<Record<P, unknown>>,
-) => Promise<QueryResult<R>>;
+export interface PreparedQuery<P extends string, R> {
+  (values: Readonly<Record<P, unknown>>): Promise<QueryResult<R>>;
+  /**
+   * Runs it synchronously, on SQLite only: for use inside a synchronous transaction
+   * (`sqlite.transaction(...)`), where no other statement can interleave.
+   */
+  sync(values: Readonly<Record<P, unknown>>): QueryResult<R>;
+}
 
 /**
  * Compiles a query once, with a sentinel in place of each named parameter, and
- * returns a function that runs it with real values. The SQL is still written by
- * Kysely for the dialect at hand (one code path for SQLite and PostgreSQL); what is
- * saved is building and compiling the query tree on every call of a hot path.
+ * returns a function that runs it with real values. The SQL is written by Kysely for
+ * the dialect at hand, so SQLite and PostgreSQL share one code path; what is saved is
+ * building and compiling the query tree on every call of a hot path.
+ *
+ * On SQLite the compiled SQL also runs on a statement prepared once (Kysely prepares
+ * every query anew). Reads always do; writes do only when no transaction is open on
+ * the shared connection, since a write issued while Kysely holds a transaction open
+ * across an `await` would silently become part of it. Otherwise they go through
+ * Kysely, which queues them behind that transaction.
  */
 export function prepareQuery<P extends string, R>(
-  db: Kysely<Database>,
+  database: LinkDatabase,
   names: readonly P[],
   build: (param: (name: P) => never) => Compilable<R>,
 ): PreparedQuery<P, R> {
@@ -24,11 +43,32 @@ export function prepareQuery<P extends string, R>(
     const name = names.find((n) => sentinel(n) === value);
     return name === undefined ? { literal: value } : { name };
   });
-  return (values) =>
-    db.executeQuery<R>(
-      CompiledQuery.raw(
-        compiled.sql,
-        slots.map((slot) => ('name' in slot ? values[slot.name] : slot.literal)),
-      ),
-    );
+  const parameters = (values: Readonly<Record<P, unknown>>) =>
+    slots.map((slot) => ('name' in slot ? values[slot.name] : slot.literal));
+  const { db, sqlite } = database;
+  let statement: BetterSqlite3.Statement | null = null;
+
+  const runRaw = (values: Readonly<Record<P, unknown>>): QueryResult<R> => {
+    statement ??= sqlite!.prepare(compiled.sql);
+    if (statement.reader) return { rows: statement.all(parameters(values)) as R[] };
+    const { changes } = statement.run(parameters(values));
+    return { rows: [], numAffectedRows: BigInt(changes) };
+  };
+
+  const run = (values: Readonly<Record<P, unknown>>): Promise<QueryResult<R>> => {
+    if (sqlite !== null) {
+      statement ??= sqlite.prepare(compiled.sql);
+      if (statement.readonly || !sqlite.inTransaction) {
+        // A throw inside the executor becomes the rejection.
+        return new Promise((resolve) => resolve(runRaw(values)));
+      }
+    }
+    return db.executeQuery<R>(CompiledQuery.raw(compiled.sql, parameters(values)));
+  };
+  return Object.assign(run, {
+    sync(values: Readonly<Record<P, unknown>>): QueryResult<R> {
+      if (sqlite === null) throw new Error('synchronous queries need SQLite');
+      return runRaw(values);
+    },
+  });
 }

@@ -11,7 +11,7 @@ import { KyselyLinkStore } from './kysely-link-store.js';
 function fixture(open: () => Promise<TestDatabase>) {
   return async () => {
     const database = await open();
-    return { links: new KyselyLinkStore(database.handle.db), dispose: () => database.dispose() };
+    return { links: new KyselyLinkStore(database.handle), dispose: () => database.dispose() };
   };
 }
 

@@ -12,7 +12,7 @@ import type {
 } from '../../domains/links/link-store.js';
 import { isUniqueViolation } from './sql-errors.js';
 import { linkStorageError } from './kysely-link-errors.js';
-import { prepareQuery, type PreparedQuery } from './kysely-link-prepared.js';
+import { prepareQuery, type LinkDatabase, type PreparedQuery } from './kysely-link-prepared.js';
 
 const INSERT_COLUMNS = [
   'id',
@@ -77,11 +77,15 @@ export class KyselyLinkStore implements LinkStore {
   #queue: PendingInsert[] = [];
   #scheduled = false;
 
-  constructor(private readonly db: Kysely<Database>) {
-    this.#findByCode = prepareQuery(db, ['code'], (param) =>
+  private readonly db: Kysely<Database>;
+
+  constructor(private readonly database: LinkDatabase) {
+    const { db } = database;
+    this.db = db;
+    this.#findByCode = prepareQuery(database, ['code'], (param) =>
       db.selectFrom('links').selectAll().where('code', '=', param('code')),
     );
-    this.#countLimited = prepareQuery(db, ['id'], (param) =>
+    this.#countLimited = prepareQuery(database, ['id'], (param) =>
       db
         .updateTable('links')
         .set((eb) => ({ clicks: eb('clicks', '+', 1) }))
@@ -141,7 +145,7 @@ export class KyselyLinkStore implements LinkStore {
       const names = Array.from({ length: rows }, (_, i) =>
         INSERT_COLUMNS.map((column) => `${i}:${column}`),
       ).flat();
-      statement = prepareQuery(this.db, names, (param) =>
+      statement = prepareQuery(this.database, names, (param) =>
         this.db
           .insertInto('links')
           .values(

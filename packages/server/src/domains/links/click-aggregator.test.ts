@@ -153,6 +153,36 @@ describe(ClickAggregator.name, () => {
     expect(aggregator.pendingTotal('a')).toBe(0);
   });
 
+  it('writes a large flush in parts, and after a failed part puts back only what was not written', async () => {
+    const written = new Map<string, number>();
+    let calls = 0;
+    const store: ClickStore = {
+      addClicks(batch) {
+        calls++;
+        if (calls === 2) return Promise.reject(new Error('disk full'));
+        for (const b of batch) written.set(b.linkId, (written.get(b.linkId) ?? 0) + b.uncounted);
+        return Promise.resolve();
+      },
+      statsOf: () => Promise.reject(new Error('not used')),
+    };
+    const aggregator = new ClickAggregator(
+      store,
+      new VisitorClassifier(),
+      { now: () => 20_000 * DAY },
+      createLogger('silent'),
+    );
+    const ids = Array.from({ length: 1_200 }, (_, i) => `link-${i}`);
+    for (const id of ids) aggregator.record(id, false, IPHONE, undefined);
+    await expect(aggregator.flush()).rejects.toThrow('disk full');
+    expect(calls).toBe(2);
+    const writtenFirst = ids.filter((id) => written.has(id));
+    expect(writtenFirst.length).toBeGreaterThan(0);
+    expect(writtenFirst.length).toBeLessThan(ids.length);
+    for (const id of ids) expect(aggregator.pendingTotal(id)).toBe(written.has(id) ? 0 : 1);
+    await aggregator.flush();
+    expect(ids.every((id) => written.get(id) === 1)).toBe(true);
+  });
+
   it('writes everything left when closed, retrying once', async () => {
     const { aggregator, failNext, total } = setup();
     for (let i = 0; i < 5; i++) aggregator.record('a', false, IPHONE, undefined);

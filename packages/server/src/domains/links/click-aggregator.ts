@@ -4,6 +4,8 @@ import type { ClickRow, ClickStore, LinkClicks } from './click-store.js';
 import type { DeviceClass, VisitorClassifier } from './visitor-profile.js';
 
 const DAY_MS = 86_400_000;
+/** Links written per transaction of a flush. */
+const FLUSH_PART = 500;
 
 interface PendingRow {
   readonly day: number;
@@ -174,19 +176,29 @@ export class ClickAggregator {
     this.#buffer = new Map();
     this.#inFlight = batch;
     this.#epoch++;
-    const linkClicks: LinkClicks[] = [];
-    let clicks = 0;
-    for (const [linkId, pending] of batch) {
-      const rows = [...pending.rows.values()];
-      for (const row of rows) clicks += row.clicks;
-      linkClicks.push({ linkId, uncounted: pending.uncounted, rows });
-    }
     try {
-      await this.store.addClicks(linkClicks);
-      this.written += clicks;
+      // Written in parts, each its own transaction, with a turn of the event loop in
+      // between: a flush of many links never holds the database (or, on SQLite, the
+      // event loop) for long. A part leaves `batch` once committed, so a failure puts
+      // back exactly what was not written.
+      const linkIds = [...batch.keys()];
+      for (let start = 0; start < linkIds.length; start += FLUSH_PART) {
+        if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        const part: LinkClicks[] = [];
+        let clicks = 0;
+        for (const linkId of linkIds.slice(start, start + FLUSH_PART)) {
+          const pending = batch.get(linkId)!;
+          const rows = [...pending.rows.values()];
+          for (const row of rows) clicks += row.clicks;
+          part.push({ linkId, uncounted: pending.uncounted, rows });
+        }
+        await this.store.addClicks(part);
+        for (const { linkId } of part) batch.delete(linkId);
+        this.written += clicks;
+      }
     } catch (error) {
       this.#restore(batch);
-      this.logger.warn({ err: error, clicks }, 'click flush failed; will retry');
+      this.logger.warn({ err: error, links: batch.size }, 'click flush failed; will retry');
       throw error;
     } finally {
       this.#inFlight = null;

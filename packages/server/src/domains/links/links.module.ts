@@ -54,7 +54,7 @@ export async function installLinks(
     createCodePermutation(loadOrCreateLinkKey(config.dataDir, logger)),
     env.LINK_KEY_BLOCK_SIZE,
   );
-  const clicks = new KyselyLinkClickStore(database.db);
+  const clicks = new KyselyLinkClickStore(database);
   const aggregator = new ClickAggregator(clicks, new VisitorClassifier(), clock, logger);
   aggregator.start(env.CLICK_FLUSH_MS);
   // Fastify closes the server (finishing in-flight requests) before its onClose hooks,
@@ -62,7 +62,7 @@ export async function installLinks(
   app.addHook('onClose', () => aggregator.close());
 
   const service = new LinkService({
-    links: new KyselyLinkStore(database.db),
+    links: new KyselyLinkStore(database),
     clicks,
     cache,
     codes,
