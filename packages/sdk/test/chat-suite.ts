@@ -256,7 +256,7 @@ export function runChatSuite(create: () => Promise<ChatHarness>, options: ChatSu
       console.info(
         `[${harness.name}] backlog of ${options.backlog}: sent in ${Math.round(sendMs)} ms (${Math.round((options.backlog / sendMs) * 1000)}/s), delivered and stored in ${Math.round(deliverMs)} ms (${Math.round((options.backlog / deliverMs) * 1000)}/s)`,
       );
-    });
+    }, 180_000);
 
     it('loses and repeats nothing when the connection drops in the middle of a backlog', async () => {
       const count = Math.min(options.backlog, 3_000);
@@ -292,7 +292,7 @@ export function runChatSuite(create: () => Promise<ChatHarness>, options: ChatSu
       const auths = b.sent.filter((f) => f.type === 'auth');
       expect(auths.length).toBeGreaterThanOrEqual(2);
       expect((auths.at(-1) as { after: number }).after).toBeGreaterThan(0);
-    });
+    }, 180_000);
 
     it('keeps history and resumes after its last stored seq after a restart', async () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-suite-'));

@@ -79,5 +79,5 @@ describe('SwitchboardClient across a SIGKILL of the server', () => {
     expect(sentBeforeKill.filter((id) => !delivered.has(id))).toEqual([]);
     expect(b.redeliveredAfterAck()).toEqual([]);
     expect(b.sockets.length).toBeGreaterThanOrEqual(2);
-  });
+  }, 180_000);
 });
