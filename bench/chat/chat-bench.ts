@@ -193,6 +193,27 @@ async function connectAll(
   return performance.now() - started;
 }
 
+/** What the load processes saw go wrong, to add to an error: refusals and closes. */
+async function explain(workers: readonly LoadWorker[]): Promise<string> {
+  const stats = await Promise.all(workers.map((w) => w.call('stats', {}).catch(() => null)));
+  const errors = mergeCounts(stats.map((s) => s?.errors ?? {}));
+  const closes = mergeCounts(stats.map((s) => s?.closes ?? {}));
+  const samples = stats.flatMap((s) => s?.errorSamples ?? []).slice(0, 3);
+  return `error frames ${JSON.stringify(errors)}, socket closes by code ${JSON.stringify(
+    closes,
+  )}${samples.length > 0 ? `, e.g. ${samples.join(' | ')}` : ''}`;
+}
+
+/** Runs `phase`; if it throws, adds what the load processes saw to the error. */
+async function explained<T>(workers: readonly LoadWorker[], phase: () => Promise<T>): Promise<T> {
+  try {
+    return await phase();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`${message} (${await explain(workers)})`, { cause: error });
+  }
+}
+
 async function closeAll(workers: readonly LoadWorker[]): Promise<void> {
   await Promise.all(workers.map((w) => w.call('closeAll', {})));
 }
@@ -560,9 +581,13 @@ async function benchTarget(
       options.log(
         `${endpoint.label}: 1:1 messages, ${formatNumber(endpoint.population.direct.length)} devices in pairs`,
       );
-      direct = await benchDirect(endpoint, workers, options, inspector, profiles);
+      direct = await explained(workers, () =>
+        benchDirect(endpoint, workers, options, inspector, profiles),
+      );
       options.log(`${endpoint.label}: group of ${endpoint.population.group.length}`);
-      group = await benchGroup(endpoint, workers, options, inspector, profiles);
+      group = await explained(workers, () =>
+        benchGroup(endpoint, workers, options, inspector, profiles),
+      );
       options.log(
         `  time to the last member p50 ${formatMs(group.timeToLast.p50)}, max ${formatMs(
           group.timeToLast.max,
@@ -570,7 +595,9 @@ async function benchTarget(
       );
       if (withBacklog) {
         options.log(`${endpoint.label}: offline backlog of ${formatNumber(options.backlog)}`);
-        backlog = await benchBacklog(endpoint, workers, options, inspector, profiles);
+        backlog = await explained(workers, () =>
+          benchBacklog(endpoint, workers, options, inspector, profiles),
+        );
         options.log(
           `  drained in ${formatMs(backlog.drainMs)} (${formatNumber(backlog.drainRate)} items/s)`,
         );
@@ -581,7 +608,7 @@ async function benchTarget(
     options.log(
       `${endpoint.label}: memory of ${formatNumber(endpoint.population.idle.length)} idle connections`,
     );
-    const memory = await benchMemory(endpoint, workers);
+    const memory = await explained(workers, () => benchMemory(endpoint, workers));
     options.log(
       `  ${formatBytes(memory.rssPerConnection)} RSS per connection (${formatBytes(
         memory.rssPerConnectionMarginal,
@@ -811,21 +838,21 @@ export async function runChatBench(options: ChatBenchOptions): Promise<boolean> 
     const relayDir = freshDataDir('relay');
     const seedFile = path.join(relayDir, 'relay-seed.json');
     const relayPopulation = seedRelay(options.sizes, seedFile, RELAY_GROUP_ID);
-    const startRelay = () =>
+    const startRelay = (inspect: boolean) =>
       startService({
         name: 'relay',
         script: path.join(ROOT, 'bench/baselines/ws-relay-server.ts'),
         nodeArgs: TS_NODE_ARGS,
-        inspect: true,
+        inspect,
         env: { NODE_ENV: 'production', HOST: '127.0.0.1', RELAY_SEED: seedFile },
       });
     log('baseline: bare ws relay');
     const relayEndpoint: Endpoint = {
       label: 'relay',
-      service: await startRelay(),
+      service: await startRelay(false),
       population: relayPopulation,
       groupId: RELAY_GROUP_ID,
-      restart: startRelay,
+      restart: () => startRelay(true),
     };
     try {
       return await benchTarget(relayEndpoint, options, false);

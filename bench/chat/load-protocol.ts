@@ -48,7 +48,7 @@ export interface Commands {
   fill: {
     /** Message `j` of the `d`-th device here is numbered `offset + d * perDevice + j`. */
     params: { to: string; perDevice: number; window: number; offset: number; timeoutMs: number };
-    result: { sent: number; ms: number; errors: string[] };
+    result: { sent: number; ms: number };
   };
   /**
    * Connects `device` and counts `expected` backlog messages; answers when the last one
@@ -60,7 +60,7 @@ export interface Commands {
   };
   /** Closes every socket and waits for them to be closed. */
   closeAll: { params: Record<string, never>; result: { closed: number } };
-  /** Counters since the last `stats`: errors by code, frames by type. */
+  /** Counters since the last `stats`: frames by type, errors by code, closes by code. */
   stats: { params: Record<string, never>; result: LoadStats };
 }
 
@@ -135,4 +135,6 @@ export interface LoadStats {
   readonly frames: Readonly<Record<string, number>>;
   readonly errors: Readonly<Record<string, number>>;
   readonly closes: Readonly<Record<string, number>>;
+  /** The first few error frames, with their messages. */
+  readonly errorSamples: readonly string[];
 }

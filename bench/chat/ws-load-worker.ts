@@ -166,6 +166,7 @@ let fill: {
   offset: number;
   pending: number;
   done: () => void;
+  fail: (reason: string) => void;
 } | null = null;
 
 let drain: {
@@ -248,6 +249,10 @@ function onFrame(device: Device, data: Buffer): void {
       const code = frame.code ?? 'UNKNOWN';
       count(errors, code);
       if (errorSamples.length < 10) errorSamples.push(`${code}: ${frame.message ?? ''}`);
+      // A refused backlog message would never be answered `sent`: say why at once.
+      if (fill !== null && frame.id?.startsWith(`w${WORKER}f`)) {
+        fill.fail(`${code} for ${frame.id}: ${frame.message ?? ''}`);
+      }
       break;
     }
     default:
@@ -462,6 +467,10 @@ const handlers: Handlers = {
           clearTimeout(timer);
           resolve();
         },
+        fail: (reason) => {
+          clearTimeout(timer);
+          reject(new Error(`fill: ${reason}`));
+        },
       };
       senders.forEach((device, ordinal) => {
         device.fillOrdinal = ordinal;
@@ -470,11 +479,7 @@ const handlers: Handlers = {
         for (let i = 0; i < Math.min(window, perDevice); i++) sendFill(device);
       });
     }).finally(() => (fill = null));
-    return {
-      sent: senders.length * perDevice,
-      ms: now() - started,
-      errors: errorSamples.slice(),
-    };
+    return { sent: senders.length * perDevice, ms: now() - started };
   },
 
   async drain({ url, device: spec, expected, timeoutMs }) {
@@ -546,7 +551,7 @@ const handlers: Handlers = {
   },
 
   stats() {
-    const stats: LoadStats = { frames, errors, closes };
+    const stats: LoadStats = { frames, errors, closes, errorSamples: errorSamples.splice(0) };
     frames = {};
     errors = {};
     closes = {};
