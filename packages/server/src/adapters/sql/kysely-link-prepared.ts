@@ -17,6 +17,8 @@ export interface PreparedQuery<P extends string, R> {
    * (`sqlite.transaction(...)`), where no other statement can interleave.
    */
   sync(values: Readonly<Record<P, unknown>>): QueryResult<R>;
+  /** Runs it with the values in the order of `names` (when the query takes exactly those). */
+  ordered(values: readonly unknown[]): Promise<QueryResult<R>>;
 }
 
 /**
@@ -45,30 +47,38 @@ export function prepareQuery<P extends string, R>(
   });
   const parameters = (values: Readonly<Record<P, unknown>>) =>
     slots.map((slot) => ('name' in slot ? values[slot.name] : slot.literal));
+  const inNameOrder =
+    slots.length === names.length &&
+    slots.every((slot, i) => 'name' in slot && slot.name === names[i]);
   const { db, sqlite } = database;
   let statement: BetterSqlite3.Statement | null = null;
 
-  const runRaw = (values: Readonly<Record<P, unknown>>): QueryResult<R> => {
+  const execute = (params: unknown[]): QueryResult<R> => {
     statement ??= sqlite!.prepare(compiled.sql);
-    if (statement.reader) return { rows: statement.all(parameters(values)) as R[] };
-    const { changes } = statement.run(parameters(values));
+    if (statement.reader) return { rows: statement.all(params) as R[] };
+    const { changes } = statement.run(params);
     return { rows: [], numAffectedRows: BigInt(changes) };
   };
 
-  const run = (values: Readonly<Record<P, unknown>>): Promise<QueryResult<R>> => {
+  const runParams = (params: unknown[]): Promise<QueryResult<R>> => {
     if (sqlite !== null) {
       statement ??= sqlite.prepare(compiled.sql);
       if (statement.readonly || !sqlite.inTransaction) {
         // A throw inside the executor becomes the rejection.
-        return new Promise((resolve) => resolve(runRaw(values)));
+        return new Promise((resolve) => resolve(execute(params)));
       }
     }
-    return db.executeQuery<R>(CompiledQuery.raw(compiled.sql, parameters(values)));
+    return db.executeQuery<R>(CompiledQuery.raw(compiled.sql, params));
   };
-  return Object.assign(run, {
+
+  return Object.assign((values: Readonly<Record<P, unknown>>) => runParams(parameters(values)), {
     sync(values: Readonly<Record<P, unknown>>): QueryResult<R> {
       if (sqlite === null) throw new Error('synchronous queries need SQLite');
-      return runRaw(values);
+      return execute(parameters(values));
+    },
+    ordered(values: readonly unknown[]): Promise<QueryResult<R>> {
+      if (!inNameOrder) throw new Error('this query does not take its parameters in name order');
+      return runParams([...values]);
     },
   });
 }

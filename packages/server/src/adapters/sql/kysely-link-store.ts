@@ -26,7 +26,6 @@ const INSERT_COLUMNS = [
   'created_at',
   'updated_at',
 ] as const;
-type InsertColumn = (typeof INSERT_COLUMNS)[number];
 
 function toRecord(row: Selectable<LinksTable>): LinkRecord {
   return {
@@ -51,21 +50,6 @@ interface PendingInsert {
   readonly link: NewLink;
   readonly resolve: (record: LinkRecord) => void;
   readonly reject: (error: unknown) => void;
-}
-
-function insertRow(link: NewLink): Record<InsertColumn, unknown> {
-  return {
-    id: link.id,
-    code: link.code,
-    url: link.url,
-    owner_id: link.ownerId,
-    password_hash: link.passwordHash,
-    redirect_type: link.redirectType,
-    expires_at: link.expiresAt,
-    max_clicks: link.maxClicks,
-    created_at: link.createdAt,
-    updated_at: link.updatedAt,
-  };
 }
 
 /** Links in SQLite or PostgreSQL, through one Kysely code path. */
@@ -119,13 +103,22 @@ export class KyselyLinkStore implements LinkStore {
       setImmediate(() => void this.#writeQueued());
     }
     try {
-      const params: Record<string, unknown> = {};
-      batch.forEach((item, i) => {
-        for (const [column, value] of Object.entries(insertRow(item.link))) {
-          params[`${i}:${column}`] = value;
-        }
-      });
-      const result = await this.#insertStatement(batch.length)(params);
+      const params: unknown[] = [];
+      for (const { link } of batch) {
+        params.push(
+          link.id,
+          link.code,
+          link.url,
+          link.ownerId,
+          link.passwordHash,
+          link.redirectType,
+          link.expiresAt,
+          link.maxClicks,
+          link.createdAt,
+          link.updatedAt,
+        );
+      }
+      const result = await this.#insertStatement(batch.length).ordered(params);
       const written = new Set(result.rows.map((row) => row.id));
       for (const { link, resolve, reject } of batch) {
         if (written.has(link.id)) resolve({ ...link, clicks: 0 });
