@@ -128,6 +128,24 @@ describe('switchboard chat', () => {
     expect((await received).from.user).not.toBe(bob.userId);
   });
 
+  it('shows a group with its name, its changes and its messages', async () => {
+    const alice = await bobClient.users.byUsername('alice_cli');
+    const group = await bobClient.groups.create('Climbing', [alice.userId]);
+    const sent = bobClient.next('status', (m) => m.status === 'sent');
+    await bobClient.send({ group: group.groupId }, { text: 'Saturday at 10?' });
+    await sent;
+    const reply = bobClient.next('message', (m) => m.conversationId === `group:${group.groupId}`);
+    const result = await runCli(
+      ['chat', '--server', server.baseUrl, '--config-dir', configDir],
+      `/open #${group.groupId}\nworks for me\n`,
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('— #Climbing —');
+    expect(result.stdout).toContain('* @bob_cli created the group "Climbing"');
+    expect(result.stdout).toContain('@bob_cli: Saturday at 10?');
+    expect((await reply).body).toEqual({ text: 'works for me' });
+  });
+
   it('refuses a wrong password with the server’s reason and exit code 1', async () => {
     const result = await runCli(
       [

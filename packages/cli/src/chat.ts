@@ -338,7 +338,11 @@ class Chat {
       const label = await this.#label(conversation.conversationId, conversation.title);
       const last = conversation.lastMessage;
       const preview =
-        last === undefined ? '' : ` — ${last.outgoing ? 'you: ' : ''}${clip(textOf(last), 50)}`;
+        last === undefined
+          ? ''
+          : last.kind === 'event'
+            ? ` — ${await this.#describeEvent(last)}`
+            : ` — ${last.outgoing ? 'you: ' : ''}${clip(textOf(last), 50)}`;
       const unread = conversation.unread > 0 ? ` (${conversation.unread} unread)` : '';
       this.out(`  ${index + 1}. ${label}${unread}${preview}`);
     }
@@ -397,10 +401,40 @@ class Chat {
 
   async #format(message: StoredMessage, withConversation = false): Promise<string> {
     const time = new Date(message.ts).toTimeString().slice(0, 5);
+    if (message.kind === 'event') return `[${time}] * ${await this.#describeEvent(message)}`;
     const who = message.outgoing ? 'you' : `@${await this.#name(message.from.user)}`;
     const where = withConversation ? ` [${await this.#label(message.conversationId)}]` : '';
     const status = message.outgoing ? ` ${STATUS_MARK[message.status] ?? ''}` : '';
     return `[${time}]${where} ${who}: ${textOf(message)}${status}`;
+  }
+
+  /** "@bob added @carol", "@bob renamed the group to Climbing"... */
+  async #describeEvent(message: StoredMessage): Promise<string> {
+    const body = message.body as {
+      event?: string;
+      by?: string;
+      userId?: string;
+      name?: string;
+      role?: string;
+    };
+    const by = message.outgoing ? 'you' : `@${await this.#name(body.by ?? message.from.user)}`;
+    const who = body.userId === undefined ? '' : `@${await this.#name(body.userId)}`;
+    switch (body.event ?? '') {
+      case 'created':
+        return `${by} created the group "${body.name ?? ''}"`;
+      case 'renamed':
+        return `${by} renamed the group to "${body.name ?? ''}"`;
+      case 'member-added':
+        return `${by} added ${who}`;
+      case 'member-removed':
+        return `${by} removed ${who}`;
+      case 'member-left':
+        return `${who || by} left`;
+      case 'role-changed':
+        return `${by} made ${who} ${body.role === 'admin' ? 'an admin' : 'a member'}`;
+      default:
+        return `${by}: ${body.event ?? 'changed the group'}`;
+    }
   }
 
   #isCurrent(conversationId: ConversationId): boolean {

@@ -29,6 +29,7 @@ export {
   addressOf,
   conversationIdFor,
   conversationIdOf,
+  groupEventKey,
   isConversationId,
   messageKey,
   newMessageId,

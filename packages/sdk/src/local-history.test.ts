@@ -263,6 +263,37 @@ describe(LocalHistory.name, () => {
     });
   });
 
+  it('keeps group changes in the timeline, once, never unread', async () => {
+    const history = await openHistory();
+    const created: InboxFrame = {
+      type: 'group',
+      seq: 1,
+      groupId: 'g1',
+      event: 'created',
+      by: 'bob',
+      name: 'Climbing',
+      ts: 10,
+    };
+    const added: InboxFrame = {
+      type: 'group',
+      seq: 2,
+      groupId: 'g1',
+      event: 'member-added',
+      by: 'bob',
+      userId: 'carol',
+      ts: 11,
+    };
+    await history.applyInbox([created, added, msg(3, { to: { group: 'g1' }, ts: 12 })]);
+    await history.applyInbox([{ ...added, seq: 4 }]);
+    const page = await history.page('group:g1');
+    expect(page.messages.map((m) => m.kind ?? 'message')).toEqual(['event', 'event', 'message']);
+    expect(page.messages[1]).toMatchObject({
+      body: { event: 'member-added', by: 'bob', userId: 'carol' },
+      from: { user: 'bob' },
+    });
+    expect((await history.store.listConversations())[0]?.unread).toBe(1);
+  });
+
   it('pages history back with cursors until the start', async () => {
     const history = await openHistory();
     await history.applyInbox(Array.from({ length: 7 }, (_, i) => msg(i + 1)));

@@ -4,6 +4,7 @@ import {
   conversationIdFor,
   conversationIdOf,
   furthestStatus,
+  groupEventKey,
   messageKey,
   sortKeyOf,
   type ConversationId,
@@ -289,6 +290,7 @@ export class LocalHistory {
     const wanted = new Set<string>();
     for (const item of fresh) {
       if (item.type === 'msg') wanted.add(messageKey(item.from.user, item.id));
+      else if (item.type === 'group') wanted.add(groupEventKey(item));
       else if (item.type === 'receipt') {
         wanted.add(messageKey(me, item.id));
         if (item.sender !== undefined) wanted.add(messageKey(item.sender, item.id));
@@ -432,6 +434,33 @@ export class LocalHistory {
           }
           conversations.set(conversationId, next);
           changedConversations.add(conversationId);
+          const key = groupEventKey(item);
+          if (messages.has(key)) break; // the same change delivered again
+          putMessage({
+            key,
+            id: key
+              .slice('event:'.length)
+              .replaceAll(/[^0-9A-Za-z_-]/g, '_')
+              .slice(0, 64),
+            conversationId,
+            from: { user: item.by, device: '' },
+            to: { group: item.groupId },
+            ts: item.ts,
+            body: {
+              event: item.event,
+              by: item.by,
+              ...(item.userId === undefined ? {} : { userId: item.userId }),
+              ...(item.name === undefined ? {} : { name: item.name }),
+              ...(item.role === undefined ? {} : { role: item.role }),
+            },
+            outgoing: item.by === me,
+            status: 'received',
+            receipts: {},
+            localOrder: nextOrder,
+            sortKey: sortKeyOf(item.ts, nextOrder, key),
+            kind: 'event',
+          });
+          nextOrder += 1;
           events.push({ type: 'group', event: item });
           break;
         }

@@ -48,6 +48,11 @@ export interface StoredMessage {
   readonly outboxOrder?: number;
   /** Set (to the conversation id) while an incoming message is unread. */
   readonly unreadIn?: ConversationId;
+  /**
+   * `event` for a group change kept in the timeline ("Bob added Carol"): its body is
+   * `{ event, by, userId?, name?, role? }`, it is never unread and has no delivery status.
+   */
+  readonly kind?: 'event';
   /** The error code the server answered, for a `failed` message. */
   readonly error?: { readonly code: string; readonly message: string };
 }
@@ -122,6 +127,17 @@ export function addressOf(conversationId: ConversationId): Address {
 /** True when `value` is a well-formed conversation id. */
 export function isConversationId(value: string): value is ConversationId {
   return /^(user|group):.+$/.test(value);
+}
+
+/** The store key of a group event in the timeline (the same change stored once). */
+export function groupEventKey(event: {
+  readonly groupId: string;
+  readonly event: string;
+  readonly by: string;
+  readonly userId?: string | undefined;
+  readonly ts: number;
+}): string {
+  return `event:${event.groupId}/${event.event}/${event.userId ?? event.by}/${event.ts}`;
 }
 
 /** The store key of a message: ids are unique per sender, not globally. */
