@@ -1,10 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loginUser, registerUser, type TestUser } from '../../test-support/accounts.js';
+import { servicesAvailable } from '../../test-support/services.js';
 import { startTestServer, type TestServer } from '../../test-support/test-app.js';
+import { createPostgresDatabase, type PostgresDatabase } from './test-support/postgres-url.js';
 import { TestSocket } from './test-support/ws-client.js';
 
-describe('chat: 1:1 messages', () => {
+describe('chat: 1:1 messages on SQLite', () => {
+  runDirectMessageSuite(() => Promise.resolve(null));
+});
+
+describe.skipIf(!(await servicesAvailable(['postgres'])))(
+  'chat: 1:1 messages on PostgreSQL',
+  () => {
+    runDirectMessageSuite(createPostgresDatabase);
+  },
+);
+
+/** The 1:1 flows, on the embedded SQLite (null) or on a PostgreSQL database. */
+function runDirectMessageSuite(database: () => Promise<PostgresDatabase | null>) {
   let server: TestServer;
+  let postgres: PostgresDatabase | null;
   let alice: TestUser;
   let bob: TestUser;
   const sockets: TestSocket[] = [];
@@ -15,13 +30,15 @@ describe('chat: 1:1 messages', () => {
   };
 
   beforeAll(async () => {
-    server = await startTestServer();
+    postgres = await database();
+    server = await startTestServer(postgres === null ? {} : { DATABASE_URL: postgres.url });
     alice = await registerUser(server.baseUrl);
     bob = await registerUser(server.baseUrl);
   });
   afterAll(async () => {
     for (const s of sockets) s.close();
     await server.close();
+    await postgres?.drop();
   });
 
   it('delivers to every device of the recipient and to the sender’s other devices', async () => {
@@ -127,4 +144,4 @@ describe('chat: 1:1 messages', () => {
     await senderPhone.barrier();
     expect(senderPhone.pending((f) => f.type === 'receipt' && f.id === 'r-1')).toEqual([]);
   });
-});
+}

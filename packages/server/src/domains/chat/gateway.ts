@@ -44,6 +44,11 @@ export interface GatewayDeps {
 
 /** ws's own limit, far above ours, so that an oversized frame gets an answer, not a close. */
 const WS_MAX_PAYLOAD = 1024 * 1024;
+/**
+ * The heartbeat interval is cut into this many ticks, each pinging its share of the
+ * sockets, so that 10,000 sockets are not all written to in one burst.
+ */
+const HEARTBEAT_SLICES = 8;
 /** Frames a socket may send while its `auth` is being checked; they wait for the answer. */
 const EARLY_FRAMES_MAX = 64;
 /** How long a closing socket may take to finish its close handshake at shutdown. */
@@ -74,13 +79,16 @@ class Connection {
   deviceId = '';
   /** Heartbeat: set by any frame or pong, cleared by each ping. */
   alive = true;
+  /** Which tick of the heartbeat pings this socket. */
+  readonly slot: number;
   /** The last seq written to this socket: the store is read after it. */
   lastSent = 0;
   synced = false;
   pulling = false;
   /** Items arrived while pulling: read once more before resting. */
   wakeAgain = false;
-  ackRunning = false;
+  /** The acks being applied, while they are. */
+  acking: Promise<void> | null = null;
   /** The highest seq acknowledged and not yet applied. */
   ackWanted = 0;
   tokens: number;
@@ -99,9 +107,11 @@ class Connection {
     readonly id: string,
     readonly openedAt: number,
     tokens: number,
+    slot: number,
   ) {
     this.tokens = tokens;
     this.refilledAt = openedAt;
+    this.slot = slot;
   }
 }
 
@@ -156,6 +166,7 @@ export class ChatGateway {
   private readonly unsubscribe: () => void;
   private readonly nodeId = randomBytes(6).toString('base64url');
   private nextConnection = 0;
+  private tick = 0;
   /** Sockets not yet closed (the ones closing are still in `all` until they are gone). */
   private openCount = 0;
   private shuttingDown = false;
@@ -178,7 +189,10 @@ export class ChatGateway {
     this.pageBytes = Math.max(1, Math.floor(options.sendBufferBytes / 4));
     // One timer for every socket: a ping each interval, and a socket that answered
     // nothing since the previous ping is dropped (dead within two intervals).
-    this.heartbeat = setInterval(() => this.beat(), options.heartbeatMs);
+    this.heartbeat = setInterval(
+      () => this.beat(),
+      Math.max(1, Math.floor(options.heartbeatMs / HEARTBEAT_SLICES)),
+    );
     this.heartbeat.unref();
     this.authSweep = setInterval(
       () => this.expireUnauthenticated(),
@@ -209,6 +223,7 @@ export class ChatGateway {
       `${this.nodeId}.${(this.nextConnection++).toString(36)}`,
       Date.now(),
       this.burst,
+      this.nextConnection % HEARTBEAT_SLICES,
     );
     (ws as TaggedSocket)[kConnection] = connection;
     ws.on('message', onMessage);
@@ -298,14 +313,19 @@ export class ChatGateway {
             .catch((error: unknown) => this.failWith(c, error, undefined)),
         );
         return;
-      case 'ping':
-        this.push(
-          c,
+      case 'ping': {
+        const pong =
           frame.nonce === undefined
             ? '{"type":"pong"}'
-            : JSON.stringify({ type: 'pong', nonce: frame.nonce }),
-        );
+            : JSON.stringify({ type: 'pong', nonce: frame.nonce });
+        // The pong follows the acks received before the ping, once they are applied: a
+        // client that wants its acks durable before it leaves waits for it.
+        this.inOrder(c, async () => {
+          if (c.acking !== null) await c.acking;
+          this.push(c, pong);
+        });
         return;
+      }
     }
   }
 
@@ -485,11 +505,10 @@ export class ChatGateway {
     const upto = Math.min(seq, c.lastSent);
     if (upto <= c.ackWanted) return;
     c.ackWanted = upto;
-    if (!c.ackRunning) void this.runAcks(c);
+    if (c.acking === null) c.acking = this.runAcks(c);
   }
 
   private async runAcks(c: Connection): Promise<void> {
-    c.ackRunning = true;
     let applied = 0;
     try {
       while (c.ackWanted > applied) {
@@ -502,7 +521,7 @@ export class ChatGateway {
       // Not applied: the items stay and come again on the next connection.
       c.ackWanted = applied;
     } finally {
-      c.ackRunning = false;
+      c.acking = null;
     }
   }
 
@@ -715,8 +734,10 @@ export class ChatGateway {
   }
 
   private beat(): void {
+    const slot = this.tick;
+    this.tick = (this.tick + 1) % HEARTBEAT_SLICES;
     for (const c of this.all) {
-      if (c.ws.readyState !== WebSocket.OPEN) continue;
+      if (c.slot !== slot || c.ws.readyState !== WebSocket.OPEN) continue;
       if (!c.alive) {
         c.ws.terminate();
         this.closed(c);
