@@ -1,6 +1,8 @@
 import type { ReactNode } from 'react';
 import { Redirect, Route, Switch, useLocation, useSearch } from 'wouter';
 import { useSession } from './api/session.js';
+import { ChatConnection } from './chat/chat-context.js';
+import { ChatRoutes } from './chat/chat-routes.js';
 import { AnnouncerProvider } from './components/announcer.js';
 import { Shell } from './components/shell.js';
 import { safeNextPath } from './lib/next-path.js';
@@ -38,6 +40,7 @@ function SignedOut({ children }: { children: ReactNode }) {
 export function App() {
   return (
     <AnnouncerProvider>
+      <ChatConnection />
       <Shell>
         <Switch>
           <Route path="/">
@@ -60,6 +63,16 @@ export function App() {
           </Route>
           <Route path="/links/:code">
             {(params) => <LinkStatsScreen key={params.code} code={params.code} />}
+          </Route>
+          <Route path="/chat">
+            <SignedIn>
+              <ChatRoutes />
+            </SignedIn>
+          </Route>
+          <Route path="/chat/*">
+            <SignedIn>
+              <ChatRoutes />
+            </SignedIn>
           </Route>
           <Route path="/settings">
             <SignedIn>

@@ -18,5 +18,6 @@ const within = (prefix: string) => (path: string) =>
 export const NAV_SECTIONS: readonly NavSection[] = [
   { href: '/', label: 'Shorten', signedIn: false, matches: (path) => path === '/' },
   { href: '/links', label: 'My links', signedIn: true, matches: within('/links') },
+  { href: '/chat', label: 'Chat', signedIn: true, matches: within('/chat') },
   { href: '/settings', label: 'Settings', signedIn: true, matches: within('/settings') },
 ];

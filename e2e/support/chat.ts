@@ -1,0 +1,121 @@
+import type { Browser, BrowserContextOptions, Locator, Page } from 'playwright-core';
+import { registerByApi, signInContext, uniqueUsername, type StoredSession } from './accounts.js';
+import { openPage, type TestPage } from './browser.js';
+
+/** A person in a chat test: their account and their browser profile. */
+export interface ChatUser extends TestPage {
+  readonly session: StoredSession;
+  readonly username: string;
+}
+
+/**
+ * Browser messages that are expected when a test takes the network away or closes a
+ * socket on purpose: the browser logs every WebSocket that could not connect.
+ */
+export const EXPECTED_CONSOLE = [/WebSocket connection to .* failed/, /WebSocket is closed before/];
+
+/** The page errors of a chat user that are not expected ones. */
+export function unexpectedErrors(user: TestPage): string[] {
+  return user.errors.filter((e) => !EXPECTED_CONSOLE.some((pattern) => pattern.test(e)));
+}
+
+/**
+ * Registers a user through the API and opens a browser profile signed in as them, on
+ * the chat screen, connected.
+ */
+export async function openChatUser(
+  browser: Browser,
+  baseUrl: string,
+  prefix: string,
+  options: BrowserContextOptions = {},
+): Promise<ChatUser> {
+  const session = await registerByApi(baseUrl, uniqueUsername(prefix));
+  const page = await openPage(browser, baseUrl, options);
+  await signInContext(page.context, session);
+  await page.page.goto('/chat');
+  await waitOnline(page.page);
+  return { ...page, session, username: session.username };
+}
+
+/** Waits until the chat says it is connected. */
+export async function waitOnline(page: Page): Promise<void> {
+  await page.locator('.chat[data-connection="online"]').waitFor();
+}
+
+/** Opens a 1:1 conversation through "New chat". */
+export async function startChat(page: Page, username: string): Promise<void> {
+  await page.getByRole('button', { name: 'New chat' }).click();
+  const dialog = page.getByRole('dialog', { name: 'New chat' });
+  await dialog.getByLabel('Username').fill(username);
+  await dialog.getByRole('button', { name: 'Start chat' }).click();
+  await dialog.waitFor({ state: 'detached' });
+  await page.getByRole('heading', { level: 1, name: username }).waitFor();
+}
+
+/** The composer of the open conversation. */
+export function composer(page: Page): Locator {
+  return page.getByRole('textbox', { name: /^Message / });
+}
+
+/** Types a message in the open conversation and sends it with Enter. */
+export async function sendMessage(page: Page, text: string): Promise<void> {
+  await composer(page).fill(text);
+  await composer(page).press('Enter');
+}
+
+/** The messages of the open conversation. */
+export function messages(page: Page): Locator {
+  return page.getByRole('region', { name: 'Messages' }).locator('li.msg');
+}
+
+/** The message of the open conversation whose text contains `text`. */
+export function message(page: Page, text: string): Locator {
+  return messages(page).filter({ hasText: text });
+}
+
+/** What the ticks of one of my messages say (their text alternative). */
+export function ticks(item: Locator): Promise<string | null> {
+  return item.locator('.ticks').getAttribute('aria-label');
+}
+
+/** A row of the conversation list. */
+export function conversationRow(page: Page, name: string | RegExp): Locator {
+  return page.getByRole('list', { name: 'Conversations' }).getByRole('link', { name });
+}
+
+/**
+ * Makes the page look hidden or visible, focused or not, as a background tab or another
+ * window would: the properties the app reads, and the events it listens to.
+ */
+export async function emulateAttention(
+  page: Page,
+  state: { visible: boolean; focused: boolean },
+): Promise<void> {
+  await page.evaluate(({ visible, focused }) => {
+    Object.defineProperty(document, 'visibilityState', {
+      configurable: true,
+      get: () => (visible ? 'visible' : 'hidden'),
+    });
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => !visible });
+    document.hasFocus = () => focused;
+    document.dispatchEvent(new Event('visibilitychange'));
+    window.dispatchEvent(new Event(focused ? 'focus' : 'blur'));
+  }, state);
+}
+
+/** Resolves after the page has drawn two more frames (observers and effects have run). */
+export async function settle(page: Page): Promise<void> {
+  await page.evaluate(
+    () =>
+      new Promise<void>((resolve) =>
+        requestAnimationFrame(() => requestAnimationFrame(() => resolve())),
+      ),
+  );
+}
+
+/** Opens the chat screen through the header's navigation. */
+export async function openChatFromNav(page: Page): Promise<void> {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Chat' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Chats' }).waitFor();
+  await waitOnline(page);
+}
