@@ -11,6 +11,7 @@ import { useConversations, useNow, useTypingAnywhere } from './hooks.js';
 import { SearchIcon } from './icons.js';
 import { previewOf } from './message-body.js';
 import { StatusTicks } from './status-ticks.js';
+import { noteText, readGroupChange } from './timeline.js';
 import { conversationTitle, personName } from './titles.js';
 import type { SwitchboardClient } from '@switchboard/sdk';
 
@@ -24,6 +25,10 @@ function preview(
   if (last === undefined) {
     if (summary.left === true) return { who: null, text: 'You are no longer a member' };
     return { who: null, text: summary.kind === 'group' ? 'Group created' : 'No messages yet' };
+  }
+  const change = readGroupChange(last);
+  if (change !== null) {
+    return { who: null, text: noteText(change, (id) => personName(directory, id, me, 'you'), me) };
   }
   const text = previewOf(last.body, 80);
   if (last.outgoing) return { who: 'You', text };
@@ -123,7 +128,9 @@ export function ConversationList({
                         <span className="conversation-row__typing">typing…</span>
                       ) : (
                         <>
-                          {last?.outgoing === true && <StatusTicks message={last} />}
+                          {last?.outgoing === true && last.kind !== 'event' && (
+                            <StatusTicks message={last} />
+                          )}
                           {who !== null && <span className="conversation-row__who">{who}: </span>}
                           {text}
                         </>

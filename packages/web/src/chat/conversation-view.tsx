@@ -18,6 +18,7 @@ import {
 import { BackIcon, InfoIcon } from './icons.js';
 import { previewOf } from './message-body.js';
 import { MessageLog } from './message-log.js';
+import { isUnread } from './timeline.js';
 import { conversationTitle, personName } from './titles.js';
 
 /** "Alice is typing…", "Alice and Bob are typing…", "3 people are typing…". */
@@ -94,7 +95,7 @@ export function ConversationView({
   useEffect(
     () =>
       client.on('message', (message) => {
-        if (message.conversationId !== conversationId || message.outgoing) return;
+        if (message.conversationId !== conversationId || !isUnread(message)) return;
         const who = personName(directory, message.from.user, session.userId);
         setHeard(`${who}: ${previewOf(message.body, 300)}`);
       }),
@@ -106,11 +107,6 @@ export function ConversationView({
     // The directory object stays the same while names change: its version says when.
     [directory, session.userId, directory?.version],
   );
-  const notes = useMemo(
-    () => (groupId === null || directory === null ? [] : directory.notes(groupId)),
-    [directory, groupId, directory?.version],
-  );
-
   let subtitle: string | null;
   if (typing.length > 0) {
     subtitle = typingText(
@@ -172,7 +168,6 @@ export function ConversationView({
         conversationId={conversationId}
         group={group}
         state={state}
-        notes={notes}
         recipients={details === undefined ? undefined : Math.max(0, details.members.length - 1)}
         nameOf={nameOf}
         me={session.userId}

@@ -1,32 +1,17 @@
 import type { Group, GroupEventFrame, PublicUser, SwitchboardClient } from '@switchboard/sdk';
 
-/** A group change worth a line in the conversation ("Alice added Carol"). */
-export interface GroupNote {
-  /** Unique per device: the inbox seq of the event. */
-  readonly seq: number;
-  readonly ts: number;
-  readonly event: GroupEventFrame['event'];
-  readonly by: string;
-  readonly userId?: string;
-  readonly name?: string;
-  readonly role?: string;
-}
-
 interface Saved {
   users: Record<string, { username: string; displayName?: string }>;
   groups: Record<string, string>;
-  notes: Record<string, GroupNote[]>;
 }
 
-/** The lines kept per group: enough for the recent history a person scrolls through. */
-const NOTES_PER_GROUP = 200;
 /** Lookups at once: the server limits them per minute, and a big group has many members. */
 const LOOKUP_CONCURRENCY = 4;
 
 /**
- * Names for the ids messages carry: people (display name or username), group names and
- * the group changes of each group, kept in localStorage per account so that a reload
- * (or a page opened offline) shows names at once. Each person is looked up once per
+ * Names for the ids messages carry: people (display name or username) and group names,
+ * kept in localStorage per account so that a reload (or a page opened offline) shows
+ * names at once. Each person is looked up once per
  * page load to pick up a changed display name; groups are read when a screen asks.
  */
 export class ChatDirectory {
@@ -170,32 +155,13 @@ export class ChatDirectory {
     this.#changed();
   }
 
-  /** The group changes seen on this device, oldest first. */
-  notes(groupId: string): readonly GroupNote[] {
-    const notes = this.#saved.notes[groupId];
-    return Array.isArray(notes) ? notes.filter(isNote) : EMPTY;
-  }
-
-  /** Records a group event: a note for the conversation, and the name it may carry. */
-  noteGroupEvent(event: GroupEventFrame): void {
-    const notes = [...this.notes(event.groupId)];
-    if (notes.some((n) => n.seq === event.seq)) return;
-    const note: GroupNote = {
-      seq: event.seq,
-      ts: event.ts,
-      event: event.event,
-      by: event.by,
-      ...(event.userId === undefined ? {} : { userId: event.userId }),
-      ...(event.name === undefined ? {} : { name: event.name }),
-      ...(event.role === undefined ? {} : { role: event.role }),
-    };
-    this.#saved.notes[event.groupId] = [...notes, note].slice(-NOTES_PER_GROUP);
-    if (event.name !== undefined) this.#saved.groups[event.groupId] = event.name;
+  /** Follows a group event: the name it may carry, and who is in the group now. */
+  groupChanged(event: GroupEventFrame): void {
+    if (event.name !== undefined) this.rememberGroupName(event.groupId, event.name);
     this.want(event.by);
     if (event.userId !== undefined) this.want(event.userId);
-    // Members changed: the next screen that needs them reads them again.
+    // Members changed: a group a screen has shown is read again.
     if (this.#groups.has(event.groupId)) void this.loadGroup(event.groupId).catch(() => null);
-    this.#changed();
   }
 
   /** Forgets everything of this account here (sign-out). */
@@ -254,10 +220,8 @@ export class ChatDirectory {
   }
 }
 
-const EMPTY: readonly GroupNote[] = [];
-
 function read(key: string): Saved {
-  const empty: Saved = { users: {}, groups: {}, notes: {} };
+  const empty: Saved = { users: {}, groups: {} };
   try {
     const raw = localStorage.getItem(key);
     if (raw === null) return empty;
@@ -266,25 +230,10 @@ function read(key: string): Saved {
     return {
       users: isRecord(value.users) ? value.users : {},
       groups: isRecord(value.groups) ? value.groups : {},
-      notes: isRecord(value.notes) ? value.notes : {},
     };
   } catch {
     return empty;
   }
-}
-
-function isNote(value: unknown): value is GroupNote {
-  const note = value as Partial<GroupNote> | null;
-  return (
-    typeof note === 'object' &&
-    note !== null &&
-    typeof note.seq === 'number' &&
-    typeof note.ts === 'number' &&
-    typeof note.event === 'string' &&
-    typeof note.by === 'string' &&
-    (note.userId === undefined || typeof note.userId === 'string') &&
-    (note.name === undefined || typeof note.name === 'string')
-  );
 }
 
 function isRecord<T>(value: unknown): value is Record<string, T> {

@@ -7,6 +7,7 @@ import type {
 } from '@switchboard/sdk';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { prependMessages, upsertConversation, upsertMessage } from './conversation-lists.js';
+import { isUnread } from './timeline.js';
 
 /** The conversation list, most recent first, kept up to date; null while it loads. */
 export function useConversations(client: SwitchboardClient | null): ConversationSummary[] | null {
@@ -118,7 +119,21 @@ export function useConversationMessages(
       if (!loaded) early.push(message);
       else setState((s) => ({ ...s, messages: upsertMessage(s.messages, message) }));
     };
-    const offs = [client.on('message', onMessage), client.on('status', onMessage)];
+    // Group changes are stored in the history too, but reported as `group` events: read
+    // the newest records again to pick them up.
+    const onGroup = (event: { groupId: string }) => {
+      if (conversationId !== `group:${event.groupId}`) return;
+      void client.history(conversationId, { limit: 10 }).then((page) => {
+        if (cancelled) return;
+        if (!loaded) early.push(...page.messages);
+        else setState((s) => ({ ...s, messages: page.messages.reduce(upsertMessage, s.messages) }));
+      });
+    };
+    const offs = [
+      client.on('message', onMessage),
+      client.on('status', onMessage),
+      client.on('group', onGroup),
+    ];
     void (async () => {
       try {
         const summary = await client.conversation(conversationId);
@@ -132,7 +147,7 @@ export function useConversationMessages(
         setState({
           status: 'ready',
           messages,
-          firstUnreadKey: messages.find((m) => m.status === 'received')?.key ?? null,
+          firstUnreadKey: messages.find(isUnread)?.key ?? null,
           hasOlder: page.nextCursor !== null,
           loadingOlder: false,
           error: null,

@@ -11,13 +11,12 @@ import {
 import { Loading } from '../components/status.js';
 import { dayLabel, timeLabel } from './chat-time.js';
 import { describeChatError } from './chat-errors.js';
-import type { GroupNote } from './directory.js';
 import type { ConversationMessages } from './hooks.js';
 import { isPageActive } from './hooks.js';
 import { DownIcon } from './icons.js';
 import { linkify, readBody, UNSUPPORTED_MESSAGE } from './message-body.js';
 import { StatusTicks } from './status-ticks.js';
-import { buildTimeline, noteText } from './timeline.js';
+import { buildTimeline, isUnread, noteText } from './timeline.js';
 
 /** Pixels from the bottom within which the log counts as "at the newest message". */
 const BOTTOM_SLACK = 48;
@@ -62,7 +61,7 @@ function MessageBubble({
   recipients: number | undefined;
 }) {
   const content = readBody(message.body);
-  const unread = !message.outgoing && message.status === 'received';
+  const unread = isUnread(message);
   const [retrying, setRetrying] = useState(false);
   return (
     <li
@@ -192,7 +191,6 @@ export function MessageLog({
   conversationId,
   group,
   state,
-  notes,
   recipients,
   nameOf,
   me,
@@ -201,7 +199,6 @@ export function MessageLog({
   conversationId: ConversationId;
   group: boolean;
   state: ConversationMessages;
-  notes: readonly GroupNote[];
   recipients: number | undefined;
   nameOf: (userId: string) => string;
   me: string;
@@ -217,8 +214,8 @@ export function MessageLog({
   const { messages, status, hasOlder, loadingOlder, loadOlder, firstUnreadKey } = state;
 
   const days = useMemo(
-    () => buildTimeline(messages, notes, { group, hasOlder, firstUnreadKey }),
-    [messages, notes, group, hasOlder, firstUnreadKey],
+    () => buildTimeline(messages, { group, firstUnreadKey }),
+    [messages, group, firstUnreadKey],
   );
 
   useReadReceipts(scroller, client, conversationId, messages);
@@ -262,7 +259,7 @@ export function MessageLog({
     seen.first = first;
     seen.last = last?.key;
     seen.height = el.scrollHeight;
-  }, [messages, notes, status, toBottom]);
+  }, [messages, status, toBottom]);
 
   // A phone's keyboard or a growing composer shrinks the log: stay at the newest message.
   useEffect(() => {
@@ -321,7 +318,7 @@ export function MessageLog({
         {loadingOlder && <Loading label="Loading older messages…" />}
         {status === 'ready' && !hasOlder && (
           <p className="log__start">
-            {messages.length === 0 && notes.length === 0
+            {messages.length === 0
               ? 'No messages yet. Say hello!'
               : 'Messages are kept on your devices, not on the server.'}
           </p>
@@ -346,9 +343,9 @@ export function MessageLog({
                     );
                   case 'note':
                     return (
-                      <li key={`note-${entry.note.seq}`} className="log__note">
+                      <li key={entry.key} className="log__note">
                         <span>
-                          {noteText(entry.note, (id) => (id === me ? 'you' : nameOf(id)), me)}
+                          {noteText(entry.change, (id) => (id === me ? 'you' : nameOf(id)), me)}
                         </span>
                       </li>
                     );

@@ -20,10 +20,10 @@ export interface NotifyContext {
  * never for the conversation the user is looking at in a visible tab.
  */
 export function shouldNotify(
-  message: Pick<StoredMessage, 'outgoing' | 'conversationId' | 'status'>,
+  message: Pick<StoredMessage, 'outgoing' | 'conversationId' | 'status' | 'kind'>,
   context: NotifyContext,
 ): boolean {
-  if (message.outgoing || message.status !== 'received') return false;
+  if (message.outgoing || message.status !== 'received' || message.kind === 'event') return false;
   if (context.permission !== 'granted' || !context.enabled) return false;
   if (context.visible && context.focused) return false;
   if (context.visible && context.inView === message.conversationId) return false;

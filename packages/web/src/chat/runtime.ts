@@ -222,7 +222,7 @@ export class ChatRuntime {
       }),
       client.on('sessionEnded', ({ reason }) => this.#onSessionEnded(generation, client, reason)),
       client.on('message', (message) => this.#onMessage(message)),
-      client.on('group', (event) => directory?.noteGroupEvent(event)),
+      client.on('group', (event) => directory?.groupChanged(event)),
       // A listener must exist, or the emitter reports to the console: the errors a
       // screen cares about (a refused send) also reach it as a message's status.
       client.on('error', () => undefined),

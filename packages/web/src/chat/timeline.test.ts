@@ -1,25 +1,42 @@
 import type { StoredMessage } from '@switchboard/sdk';
 import { describe, expect, it } from 'vitest';
-import type { GroupNote } from './directory.js';
-import { buildTimeline, noteText } from './timeline.js';
+import {
+  buildTimeline,
+  isUnread,
+  noteText,
+  readGroupChange,
+  type GroupChange,
+} from './timeline.js';
 
 const at = (d: number, h: number) => new Date(2025, 5, d, h).getTime();
 let order = 0;
-const msg = (ts: number, from: string, outgoing = false): StoredMessage =>
-  ({
-    key: `${from}/${++order}`,
-    ts,
+const record = (ts: number, from: string, fields: Partial<StoredMessage>): StoredMessage => {
+  order += 1;
+  const key = fields.key ?? `${from}/${order}`;
+  return {
+    key,
+    id: String(order),
+    conversationId: 'group:g',
     from: { user: from, device: 'd' },
-    outgoing,
-    status: outgoing ? 'sent' : 'received',
-  }) as StoredMessage;
-const note = (ts: number, seq: number, event: GroupNote['event'] = 'member-added'): GroupNote => ({
-  seq,
-  ts,
-  event,
-  by: 'alice',
-  userId: 'carol',
-});
+    to: { group: 'g' },
+    ts,
+    body: { text: 'x' },
+    outgoing: false,
+    status: 'received',
+    receipts: {},
+    localOrder: order,
+    sortKey: `${ts}:${order}`,
+    ...fields,
+  };
+};
+const msg = (ts: number, from: string, outgoing = false): StoredMessage =>
+  record(ts, from, outgoing ? { outgoing, status: 'sent' } : { unreadIn: 'group:g' });
+const change = (ts: number, body: Record<string, string> = {}): StoredMessage =>
+  record(ts, 'alice', {
+    key: `event:${order + 1}`,
+    kind: 'event',
+    body: { event: 'member-added', by: 'alice', userId: 'carol', ...body },
+  });
 
 const shape = (days: ReturnType<typeof buildTimeline>) =>
   days.map((d) =>
@@ -27,14 +44,14 @@ const shape = (days: ReturnType<typeof buildTimeline>) =>
       e.kind === 'message'
         ? `${e.message.from.user}${e.showSender ? '*' : ''}`
         : e.kind === 'note'
-          ? `note${e.note.seq}`
+          ? `note:${e.change.event}`
           : `unread${e.count}`,
     ),
   );
 
 describe(buildTimeline.name, () => {
   it('splits by day and names the sender at the start of each run in a group', () => {
-    const messages = [
+    const records = [
       msg(at(1, 9), 'bob'),
       msg(at(1, 10), 'bob'),
       msg(at(1, 11), 'me', true),
@@ -42,21 +59,13 @@ describe(buildTimeline.name, () => {
       msg(at(2, 9), 'bob'),
       msg(at(2, 10), 'carol'),
     ];
-    const days = buildTimeline(messages, [], {
-      group: true,
-      hasOlder: false,
-      firstUnreadKey: null,
-    });
+    const days = buildTimeline(records, { group: true, firstUnreadKey: null });
     expect(shape(days)).toEqual([
       ['bob*', 'bob', 'me', 'bob*'],
       ['bob*', 'carol*'],
     ]);
     // 1:1 conversations never name the sender.
-    const direct = buildTimeline(messages, [], {
-      group: false,
-      hasOlder: false,
-      firstUnreadKey: null,
-    });
+    const direct = buildTimeline(records, { group: false, firstUnreadKey: null });
     expect(
       shape(direct)
         .flat()
@@ -64,57 +73,76 @@ describe(buildTimeline.name, () => {
     ).toBe(false);
   });
 
-  it('puts group notes in time order, and a note restarts the run of names', () => {
-    const messages = [msg(at(3, 9), 'bob'), msg(at(3, 11), 'bob')];
-    const days = buildTimeline(messages, [note(at(3, 10), 7), note(at(3, 12), 8)], {
-      group: true,
-      hasOlder: false,
-      firstUnreadKey: null,
-    });
-    expect(shape(days)).toEqual([['bob*', 'note7', 'bob*', 'note8']]);
-  });
-
-  it('holds back notes older than the loaded history while older pages remain', () => {
-    const messages = [msg(at(4, 10), 'bob')];
-    const options = { group: true, firstUnreadKey: null };
-    expect(
-      shape(buildTimeline(messages, [note(at(4, 9), 1)], { ...options, hasOlder: true })),
-    ).toEqual([['bob*']]);
-    expect(
-      shape(buildTimeline(messages, [note(at(4, 9), 1)], { ...options, hasOlder: false })),
-    ).toEqual([['note1', 'bob*']]);
+  it('shows group changes as notes, which restart the run of names, and skips unknown ones', () => {
+    const records = [
+      msg(at(3, 9), 'bob'),
+      change(at(3, 10)),
+      msg(at(3, 11), 'bob'),
+      change(at(3, 12), { event: 'exploded' }),
+    ];
+    const days = buildTimeline(records, { group: true, firstUnreadKey: null });
+    expect(shape(days)).toEqual([['bob*', 'note:member-added', 'bob*']]);
   });
 
   it('puts the unread divider before the first unread message, counting incoming ones', () => {
-    const messages = [
+    const records = [
       msg(at(5, 9), 'bob'),
       msg(at(5, 10), 'bob'),
       msg(at(5, 11), 'me', true),
+      change(at(5, 11)),
       msg(at(5, 12), 'bob'),
     ];
-    const days = buildTimeline(messages, [], {
-      group: false,
-      hasOlder: false,
-      firstUnreadKey: messages[1]!.key,
+    const days = buildTimeline(records, { group: false, firstUnreadKey: records[1]!.key });
+    expect(shape(days)).toEqual([['bob', 'unread2', 'bob', 'me', 'note:member-added', 'bob']]);
+  });
+});
+
+describe(readGroupChange.name, () => {
+  it('reads a change record and refuses messages and malformed bodies', () => {
+    expect(readGroupChange(change(1, { name: 'N' }))).toEqual({
+      event: 'member-added',
+      by: 'alice',
+      userId: 'carol',
+      name: 'N',
     });
-    expect(shape(days)).toEqual([['bob', 'unread2', 'bob', 'me', 'bob']]);
+    expect(readGroupChange(msg(1, 'bob'))).toBeNull();
+    expect(readGroupChange({ kind: 'event', body: { event: 'created' } })).toBeNull();
+    expect(readGroupChange({ kind: 'event', body: [1] })).toBeNull();
+  });
+});
+
+describe(isUnread.name, () => {
+  it('counts incoming unread messages only, never group changes', () => {
+    expect(isUnread(msg(1, 'bob'))).toBe(true);
+    expect(isUnread(msg(1, 'me', true))).toBe(false);
+    expect(isUnread({ kind: 'event', unreadIn: 'group:g' })).toBe(false);
   });
 });
 
 describe(noteText.name, () => {
-  const names: Record<string, string> = { alice: 'Alice', carol: 'Carol', me: 'you' };
+  const names: Record<string, string> = { alice: 'alice', carol: 'carol', me: 'you' };
   const name = (id: string) => names[id] ?? id;
+  const note = (fields: Partial<GroupChange> = {}): GroupChange => ({
+    event: 'member-added',
+    by: 'alice',
+    userId: 'carol',
+    ...fields,
+  });
 
-  it('says who did what, with "you" in its place', () => {
-    expect(noteText(note(1, 1), name, 'me')).toBe('Alice added Carol');
-    expect(noteText({ ...note(1, 1), by: 'me' }, name, 'me')).toBe('You added Carol');
-    expect(noteText({ ...note(1, 1), userId: 'me' }, name, 'me')).toBe('Alice added you');
-    expect(noteText({ ...note(1, 1, 'member-left'), userId: 'me' }, name, 'me')).toBe('You left');
-    expect(noteText({ ...note(1, 1, 'created'), name: 'Climbing' }, name, 'me')).toBe(
-      'Alice created the group “Climbing”',
+  it('says who did what, with "you" in its place and names as written', () => {
+    expect(noteText(note(), name, 'me')).toBe('alice added carol');
+    expect(noteText(note({ by: 'me' }), name, 'me')).toBe('You added carol');
+    expect(noteText(note({ userId: 'me' }), name, 'me')).toBe('alice added you');
+    expect(noteText(note({ event: 'member-left', userId: 'me' }), name, 'me')).toBe('You left');
+    expect(noteText(note({ event: 'member-removed' }), name, 'me')).toBe('alice removed carol');
+    expect(noteText(note({ event: 'created', name: 'Climbing' }), name, 'me')).toBe(
+      'alice created the group “Climbing”',
     );
-    expect(
-      noteText({ ...note(1, 1, 'role-changed'), role: 'admin', userId: 'me' }, name, 'me'),
-    ).toBe('You are now an admin');
+    expect(noteText(note({ event: 'role-changed', role: 'admin', userId: 'me' }), name, 'me')).toBe(
+      'You are now an admin',
+    );
+    expect(noteText(note({ event: 'role-changed', role: 'member' }), name, 'me')).toBe(
+      'carol is no longer an admin',
+    );
   });
 });

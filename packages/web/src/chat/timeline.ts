@@ -1,6 +1,50 @@
 import type { StoredMessage } from '@switchboard/sdk';
 import { dayKey } from './chat-time.js';
-import type { GroupNote } from './directory.js';
+
+/** The kinds of group change the SDK keeps in a group's history. */
+const CHANGES = new Set([
+  'created',
+  'renamed',
+  'member-added',
+  'member-removed',
+  'member-left',
+  'role-changed',
+] as const);
+
+/** A group change kept in the history ("Alice added Carol"): an SDK `kind: 'event'` record. */
+export interface GroupChange {
+  readonly event:
+    'created' | 'renamed' | 'member-added' | 'member-removed' | 'member-left' | 'role-changed';
+  readonly by: string;
+  readonly userId?: string;
+  readonly name?: string;
+  readonly role?: string;
+}
+
+/**
+ * The group change a history record holds, or null for a message. Read defensively, as
+ * every record of the history came from somewhere else once.
+ */
+export function readGroupChange(message: Pick<StoredMessage, 'kind' | 'body'>): GroupChange | null {
+  if (message.kind !== 'event') return null;
+  const body = message.body;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return null;
+  const { event, by, userId, name, role } = body;
+  if (typeof event !== 'string' || !CHANGES.has(event as GroupChange['event'])) return null;
+  if (typeof by !== 'string') return null;
+  return {
+    event: event as GroupChange['event'],
+    by,
+    ...(typeof userId === 'string' ? { userId } : {}),
+    ...(typeof name === 'string' ? { name } : {}),
+    ...(typeof role === 'string' ? { role } : {}),
+  };
+}
+
+/** True for an incoming message this user has not read yet (group changes never are). */
+export function isUnread(message: Pick<StoredMessage, 'unreadIn' | 'kind'>): boolean {
+  return message.unreadIn !== undefined && message.kind !== 'event';
+}
 
 /** One line of a conversation's log. */
 export type TimelineEntry =
@@ -10,7 +54,7 @@ export type TimelineEntry =
       /** Show the sender's name above it (the first of a run in a group). */
       readonly showSender: boolean;
     }
-  | { readonly kind: 'note'; readonly note: GroupNote }
+  | { readonly kind: 'note'; readonly key: string; readonly change: GroupChange }
   | { readonly kind: 'unread'; readonly count: number };
 
 /** A day of the log, with its entries in order. */
@@ -21,78 +65,55 @@ export interface TimelineDay {
 }
 
 /**
- * The log of a conversation: messages and group notes by time, split by local day, the
- * "unread messages" divider before the first message that was unread on opening, and
- * the sender's name on the first message of each run in a group. Notes older than the
- * oldest loaded message wait until that part of the history is loaded.
+ * The log of a conversation from its history (messages and group changes, in order):
+ * split by local day, with the "unread messages" divider before the first message that
+ * was unread on opening, and the sender's name on the first message of each run in a
+ * group. A record that is neither a message nor a change this app knows is left out.
  */
 export function buildTimeline(
-  messages: readonly StoredMessage[],
-  notes: readonly GroupNote[],
-  options: {
-    readonly group: boolean;
-    readonly hasOlder: boolean;
-    readonly firstUnreadKey: string | null;
-  },
+  records: readonly StoredMessage[],
+  options: { readonly group: boolean; readonly firstUnreadKey: string | null },
 ): TimelineDay[] {
-  const oldest = messages[0]?.ts ?? Number.NEGATIVE_INFINITY;
-  const shownNotes = notes
-    .filter((n) => !options.hasOlder || n.ts >= oldest)
-    .sort((a, b) => a.ts - b.ts || a.seq - b.seq);
-
-  type Item = { ts: number; entry: TimelineEntry };
-  const items: Item[] = [];
-  let n = 0;
-  let unreadFrom = -1;
-  for (const message of messages) {
-    // A note comes before a message of the same millisecond: the change happened first.
-    while (n < shownNotes.length && shownNotes[n]!.ts <= message.ts) {
-      items.push({ ts: shownNotes[n]!.ts, entry: { kind: 'note', note: shownNotes[n]! } });
-      n += 1;
-    }
-    if (message.key === options.firstUnreadKey) unreadFrom = items.length;
-    items.push({ ts: message.ts, entry: { kind: 'message', message, showSender: false } });
-  }
-  for (; n < shownNotes.length; n += 1) {
-    items.push({ ts: shownNotes[n]!.ts, entry: { kind: 'note', note: shownNotes[n]! } });
-  }
-  if (unreadFrom >= 0) {
-    const count = items
-      .slice(unreadFrom)
-      .filter((i) => i.entry.kind === 'message' && !i.entry.message.outgoing).length;
-    items.splice(unreadFrom, 0, { ts: items[unreadFrom]!.ts, entry: { kind: 'unread', count } });
-  }
+  const unreadAt = records.findIndex((m) => m.key === options.firstUnreadKey);
+  const unreadCount =
+    unreadAt < 0
+      ? 0
+      : records.slice(unreadAt).filter((m) => !m.outgoing && m.kind !== 'event').length;
 
   const days: TimelineDay[] = [];
   let previousSender: string | null = null;
-  for (const item of items) {
-    const day = dayKey(item.ts);
+  for (const [index, record] of records.entries()) {
+    const day = dayKey(record.ts);
     let current = days.at(-1);
     if (current?.day !== day) {
-      current = { day, ts: item.ts, entries: [] };
+      current = { day, ts: record.ts, entries: [] };
       days.push(current);
       previousSender = null;
     }
-    let entry = item.entry;
-    if (entry.kind === 'message') {
-      const sender = entry.message.outgoing ? null : entry.message.from.user;
-      const showSender: boolean = options.group && sender !== null && sender !== previousSender;
-      entry = { ...entry, showSender };
-      previousSender = entry.message.outgoing ? '\u0000me' : sender;
-    } else {
-      previousSender = null;
+    if (index === unreadAt && unreadCount > 0) {
+      current.entries.push({ kind: 'unread', count: unreadCount });
     }
-    current.entries.push(entry);
+    if (record.kind === 'event') {
+      const change = readGroupChange(record);
+      if (change !== null) current.entries.push({ kind: 'note', key: record.key, change });
+      previousSender = null;
+      continue;
+    }
+    const sender = record.outgoing ? '\u0000me' : record.from.user;
+    const showSender: boolean = options.group && !record.outgoing && sender !== previousSender;
+    current.entries.push({ kind: 'message', message: record, showSender });
+    previousSender = sender;
   }
   return days;
 }
 
 /**
- * A group note as a sentence, naming people with `name` (which answers "you" for me):
+ * A group change as a sentence, naming people with `name` (which answers "you" for me):
  * "Alice added Carol", "You left", "Bob is now an admin".
  */
-export function noteText(note: GroupNote, name: (userId: string) => string, me: string): string {
-  const capital = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+export function noteText(note: GroupChange, name: (userId: string) => string, me: string): string {
+  // Only "you" starts a sentence with a capital: names are written as their owners chose.
+  const capital = (text: string) => (text === 'you' ? 'You' : text);
   const by = capital(name(note.by));
   const who = note.userId === undefined ? 'someone' : name(note.userId);
   switch (note.event) {
