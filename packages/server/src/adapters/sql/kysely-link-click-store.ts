@@ -70,7 +70,6 @@ export class KyselyLinkClickStore implements ClickStore {
   private readonly db: Kysely<Database>;
   /** The one-row statements of the synchronous SQLite flush. */
   readonly #one: {
-    exists: PreparedQuery<'id', { id: string }>;
     addTotal: PreparedQuery<'id' | 'n', unknown>;
     addRow: PreparedQuery<RowColumn, unknown>;
   };
@@ -79,9 +78,6 @@ export class KyselyLinkClickStore implements ClickStore {
     const { db } = database;
     this.db = db;
     this.#one = {
-      exists: prepareQuery(database, ['id'], (param) =>
-        db.selectFrom('links').select('id').where('id', '=', param('id')),
-      ),
       addTotal: prepareQuery(database, ['id', 'n'], (param) =>
         db
           .updateTable('links')
@@ -130,10 +126,17 @@ export class KyselyLinkClickStore implements ClickStore {
   }
 
   #writeNow(batch: readonly LinkClicks[]): void {
-    const { exists, addTotal, addRow } = this.#one;
-    const live = batch.filter((b) => exists.sync({ id: b.linkId }).rows.length > 0);
-    for (const b of live) if (b.uncounted > 0) addTotal.sync({ id: b.linkId, n: b.uncounted });
-    for (const row of mergedRows(live)) addRow.sync(row);
+    const { addTotal, addRow } = this.#one;
+    // A link deleted meanwhile: its total's update changes no row, and its rows' insert
+    // fails on the foreign key alone (SQLite undoes the statement, not the transaction).
+    for (const b of batch) if (b.uncounted > 0) addTotal.sync({ id: b.linkId, n: b.uncounted });
+    for (const row of mergedRows(batch)) {
+      try {
+        addRow.sync(row);
+      } catch (error) {
+        if (!isForeignKeyViolation(error)) throw error;
+      }
+    }
   }
 
   async #write(trx: Transaction<Database>, batch: readonly LinkClicks[]): Promise<void> {
