@@ -29,6 +29,7 @@ export type CreateLinkRequest = z.infer<typeof CreateLinkRequest>;
 export const UpdateLinkRequest = CreateLinkRequest.omit({ alias: true }).partial();
 export type UpdateLinkRequest = z.infer<typeof UpdateLinkRequest>;
 
+/** A link as the API presents it; `clicks` includes clicks not yet written to the database. */
 export const Link = z
   .object({
     code: z.string(),
@@ -78,6 +79,7 @@ export const LinkStatsQuery = z.object({
 });
 export type LinkStatsQuery = z.infer<typeof LinkStatsQuery>;
 
+/** A link's clicks: the total, and by day, referrer, device and browser over a window. */
 export const LinkStats = z
   .object({
     clicks: z.number().int().describe('Every click since the link was made'),
