@@ -1,3 +1,4 @@
+import { SwitchboardClient } from '@switchboard/sdk/node';
 import type { Browser, BrowserContextOptions, Locator, Page } from 'playwright-core';
 import { registerByApi, signInContext, uniqueUsername, type StoredSession } from './accounts.js';
 import { openPage, type TestPage } from './browser.js';
@@ -118,4 +119,29 @@ export async function openChatFromNav(page: Page): Promise<void> {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Chat' }).click();
   await page.getByRole('heading', { level: 1, name: 'Chats' }).waitFor();
   await waitOnline(page);
+}
+
+/**
+ * Another client of the same server, as a script or the CLI would be: the SDK in Node,
+ * signed in as `session` (a fresh account by default). Close it with `close()`.
+ */
+export async function scriptClient(
+  baseUrl: string,
+  session?: StoredSession,
+): Promise<{ client: SwitchboardClient; session: StoredSession; close: () => Promise<void> }> {
+  const account = session ?? (await registerByApi(baseUrl, uniqueUsername('script')));
+  const client = new SwitchboardClient({
+    url: baseUrl,
+    session: { token: account.token, userId: account.userId, deviceId: account.deviceId },
+  });
+  await client.connect();
+  return { client, session: account, close: () => client.close() };
+}
+
+/** Resolves once every message `client` sent has been stored by the server. */
+export async function outboxDrained(client: SwitchboardClient): Promise<void> {
+  while ((await client.outbox()).length > 0) {
+    // A status change, or a look again shortly (one may land between check and wait).
+    await Promise.race([client.next('status'), new Promise((resolve) => setTimeout(resolve, 100))]);
+  }
 }
