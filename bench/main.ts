@@ -78,7 +78,8 @@ async function main(): Promise<number> {
   const log = (line: string) => process.stdout.write(`${line}\n`);
   let pass = true;
   if (which === 'links' || which === 'all') {
-    pass &&= await runLinksBench({
+    // Not `&&=`: a missed links target must not skip the chat benchmark.
+    const linksPass = await runLinksBench({
       durationS: positiveNumber('duration', values.duration, LINKS_DEFAULTS.durationS),
       warmupS: positiveNumber('warmup', values.warmup, LINKS_DEFAULTS.warmupS),
       connections: Math.round(
@@ -94,11 +95,12 @@ async function main(): Promise<number> {
       baselineOnly: values['baseline-only'],
       log,
     });
+    pass = pass && linksPass;
   }
   if (which === 'chat' || which === 'all') {
     const integer = (name: string, value: string | undefined, fallback: number) =>
       Math.round(positiveNumber(name, value, fallback));
-    pass &&= await runChatBench({
+    const chatPass = await runChatBench({
       ...CHAT_DEFAULTS,
       sizes: {
         ...CHAT_DEFAULTS.sizes,
@@ -118,6 +120,7 @@ async function main(): Promise<number> {
       baselineOnly: values['baseline-only'],
       log,
     });
+    pass = pass && chatPass;
   }
   return pass ? 0 : 3;
 }

@@ -9,6 +9,7 @@ import { settledMemory, type MemorySample } from '../lib/memory.js';
 import {
   CpuMeter,
   ROOT,
+  type CpuReading,
   TS_NODE_ARGS,
   startService,
   waitFor,
@@ -100,7 +101,6 @@ interface DirectStep extends RateStep {
   readonly p50: number;
   readonly sentP50: number;
   readonly sentP99: number;
-  readonly reordered: number;
   readonly serverCores: number;
   readonly generatorCores: number;
   /** Cores every other process on the machine used meanwhile: the noise. */
@@ -253,11 +253,11 @@ async function directStep(
 ): Promise<DirectStep> {
   const total = devicesPerWorker.reduce((a, b) => a + b, 0);
   const meter = new CpuMeter([endpoint.service.pid, process.pid, ...workers.map((w) => w.pid)]);
-  // Measured over the window only: the CPU meter starts with the window, after warm-up.
-  const windowStart = new Promise<void>((resolve) => {
+  // CPU over the measured window only: from the end of the warm-up to the end of sending.
+  const cpu = new Promise<CpuReading>((resolve) => {
     setTimeout(() => {
       meter.start();
-      resolve();
+      setTimeout(() => resolve(meter.stop()), options.stepS * 1000);
     }, options.warmupS * 1000);
   });
   const results: DirectResult[] = await Promise.all(
@@ -270,8 +270,7 @@ async function directStep(
       }),
     ),
   );
-  await windowStart;
-  const reading = meter.stop();
+  const reading = await cpu;
   const serverCores = reading.cores.get(endpoint.service.pid) ?? 0;
   const sum = (pick: (r: DirectResult) => number) => results.reduce((n, r) => n + pick(r), 0);
   const latency = mergeEncoded(results.map((r) => r.latency)).summary();
@@ -282,6 +281,7 @@ async function directStep(
     p99: latency.p99,
     lost: sum((r) => r.sent - r.delivered),
     duplicates: sum((r) => r.duplicates),
+    reordered: sum((r) => r.reordered),
     errors: mergeCounts(results.map((r) => r.errors)),
   };
   return {
@@ -289,7 +289,6 @@ async function directStep(
     p50: latency.p50,
     sentP50: sentLatency.p50,
     sentP99: sentLatency.p99,
-    reordered: sum((r) => r.reordered),
     serverCores,
     generatorCores: sum((r) => r.cores),
     otherCores: reading.otherCores,

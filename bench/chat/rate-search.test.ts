@@ -17,6 +17,7 @@ function serverWithCapacity(capacity: number) {
     p99: offered <= capacity ? 5 : 400,
     lost: 0,
     duplicates: 0,
+    reordered: 0,
     errors: {},
   });
 }
@@ -30,7 +31,15 @@ function search(run: (offered: number) => RateStep): RateStep[] {
 }
 
 describe(stepFailure.name, () => {
-  const step = { offered: 1000, delivered: 990, p99: 12, lost: 0, duplicates: 0, errors: {} };
+  const step = {
+    offered: 1000,
+    delivered: 990,
+    p99: 12,
+    lost: 0,
+    duplicates: 0,
+    reordered: 0,
+    errors: {},
+  };
 
   it('holds when nearly everything offered arrived in time', () => {
     expect(stepFailure(step, options)).toBeNull();
@@ -42,6 +51,7 @@ describe(stepFailure.name, () => {
     );
     expect(stepFailure({ ...step, lost: 3 }, options)).toBe('3 lost');
     expect(stepFailure({ ...step, duplicates: 1 }, options)).toBe('1 duplicates');
+    expect(stepFailure({ ...step, reordered: 2 }, options)).toBe('2 out of order');
     expect(stepFailure({ ...step, delivered: 900 }, options)).toBe('delivered 90% of offered');
     expect(stepFailure({ ...step, p99: 51 }, options)).toBe('p99 over 50 ms');
   });
@@ -80,6 +90,7 @@ describe(nextRate.name, () => {
       p99: 0,
       lost: 1,
       duplicates: 0,
+      reordered: 0,
       errors: {},
     }));
     expect(bestStep(dead, options)).toBeNull();

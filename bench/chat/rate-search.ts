@@ -16,6 +16,8 @@ export interface RateStep {
   /** Messages never received, even after the drain. */
   readonly lost: number;
   readonly duplicates: number;
+  /** Received after a later message from the same sender: the order was broken. */
+  readonly reordered: number;
   /** Error frames received (rate limits, refusals...), by code. */
   readonly errors: Readonly<Record<string, number>>;
 }
@@ -52,6 +54,7 @@ export function stepFailure(step: RateStep, options: RateSearchOptions): string 
   if (errors.length > 0) return `errors ${errors.map(([code, n]) => `${code} ×${n}`).join(', ')}`;
   if (step.lost > 0) return `${step.lost} lost`;
   if (step.duplicates > 0) return `${step.duplicates} duplicates`;
+  if (step.reordered > 0) return `${step.reordered} out of order`;
   if (step.delivered < options.minDeliveredRatio * step.offered) {
     return `delivered ${Math.round((100 * step.delivered) / step.offered)}% of offered`;
   }
