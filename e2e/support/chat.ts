@@ -1,5 +1,11 @@
 import { SwitchboardClient } from '@switchboard/sdk/node';
-import type { Browser, BrowserContextOptions, Locator, Page } from 'playwright-core';
+import type {
+  Browser,
+  BrowserContext,
+  BrowserContextOptions,
+  Locator,
+  Page,
+} from 'playwright-core';
 import { registerByApi, signInContext, uniqueUsername, type StoredSession } from './accounts.js';
 import { openPage, type TestPage } from './browser.js';
 
@@ -22,17 +28,20 @@ export function unexpectedErrors(user: TestPage): string[] {
 
 /**
  * Registers a user through the API and opens a browser profile signed in as them, on
- * the chat screen, connected.
+ * the chat screen, connected. `prepare` runs before the first page loads (init scripts,
+ * permissions).
  */
 export async function openChatUser(
   browser: Browser,
   baseUrl: string,
   prefix: string,
   options: BrowserContextOptions = {},
+  prepare?: (context: BrowserContext) => Promise<void>,
 ): Promise<ChatUser> {
   const session = await registerByApi(baseUrl, uniqueUsername(prefix));
   const page = await openPage(browser, baseUrl, options);
   await signInContext(page.context, session);
+  await prepare?.(page.context);
   await page.page.goto('/chat');
   await waitOnline(page.page);
   return { ...page, session, username: session.username };
@@ -144,4 +153,63 @@ export async function outboxDrained(client: SwitchboardClient): Promise<void> {
     // A status change, or a look again shortly (one may land between check and wait).
     await Promise.race([client.next('status'), new Promise((resolve) => setTimeout(resolve, 100))]);
   }
+}
+
+/** What the stubbed Notifications API saw: permission requests and notifications. */
+export interface NotificationLog {
+  readonly requests: number;
+  readonly shown: { title: string; body: string; tag: string }[];
+}
+
+/**
+ * Replaces `window.Notification` with a recorder before the app loads (headless
+ * Chromium shows no notifications), starting with the permission not yet asked, and
+ * grants the real permission to the context as a user would.
+ */
+export async function recordNotifications(context: BrowserContext): Promise<void> {
+  await context.grantPermissions(['notifications']);
+  await context.addInitScript(() => {
+    const log = { requests: 0, shown: [] as unknown[], instances: [] as unknown[] };
+    class RecordingNotification {
+      static permission: NotificationPermission = 'default';
+      static requestPermission(): Promise<NotificationPermission> {
+        log.requests += 1;
+        RecordingNotification.permission = 'granted';
+        return Promise.resolve('granted');
+      }
+      onclick: (() => void) | null = null;
+      onclose: (() => void) | null = null;
+      constructor(title: string, options: NotificationOptions = {}) {
+        log.shown.push({ title, body: options.body ?? '', tag: options.tag ?? '' });
+        log.instances.push(this);
+      }
+      close(): void {
+        this.onclose?.();
+      }
+    }
+    Object.defineProperty(window, 'Notification', {
+      value: RecordingNotification,
+      configurable: true,
+      writable: true,
+    });
+    Object.defineProperty(window, '__notifications', { value: log });
+  });
+}
+
+/** The notifications a page has shown so far. */
+export function notificationLog(page: Page): Promise<NotificationLog> {
+  return page.evaluate(() => {
+    const log = (window as unknown as { __notifications: NotificationLog }).__notifications;
+    return { requests: log.requests, shown: [...log.shown] };
+  });
+}
+
+/** Clicks the notification shown last, as the user would on the desktop. */
+export async function clickLastNotification(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const log = (
+      window as unknown as { __notifications: { instances: { onclick?: () => void }[] } }
+    ).__notifications;
+    log.instances.at(-1)?.onclick?.();
+  });
 }

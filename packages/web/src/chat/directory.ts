@@ -64,6 +64,21 @@ export class ChatDirectory {
     return typeof user.displayName === 'string' ? user.displayName : user.username;
   }
 
+  /**
+   * A person's name, looked up now if unknown (for a notification, which cannot wait for
+   * a re-render); null when the lookup fails.
+   */
+  async resolveName(userId: string): Promise<string | null> {
+    const known = this.nameOf(userId);
+    if (known !== null || this.#client === null) return known;
+    try {
+      this.remember(await this.#client.users.byId(userId));
+    } catch {
+      return null;
+    }
+    return this.nameOf(userId);
+  }
+
   /** A person's username, if known. */
   usernameOf(userId: string): string | null {
     const username = this.#saved.users[userId]?.username;

@@ -57,25 +57,23 @@ export class ChatNotifier {
     this.#update();
   }
 
-  /** Shows a notification for `message` if the rules allow it. */
-  notify(message: StoredMessage, text: (message: StoredMessage) => NotificationText): void {
+  /** True when `message` deserves a notification now (the tab, the permission, the switch). */
+  wants(message: StoredMessage): boolean {
     this.#update();
+    if (notificationApi() === undefined) return false;
+    return shouldNotify(message, {
+      permission: this.#state.permission,
+      enabled: this.#state.enabled,
+      visible: document.visibilityState === 'visible',
+      focused: document.hasFocus(),
+      inView: this.inView,
+    });
+  }
+
+  /** Shows a notification for a message (`wants` said yes). */
+  show(message: StoredMessage, { title, body, onOpen }: NotificationText): void {
     const api = notificationApi();
     if (api === undefined) return;
-    const visible = document.visibilityState === 'visible';
-    const focused = document.hasFocus();
-    if (
-      !shouldNotify(message, {
-        permission: this.#state.permission,
-        enabled: this.#state.enabled,
-        visible,
-        focused,
-        inView: this.inView,
-      })
-    ) {
-      return;
-    }
-    const { title, body, onOpen } = text(message);
     try {
       // One notification per conversation: a newer message replaces the older one.
       const notification = new api(title, {

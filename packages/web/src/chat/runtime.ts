@@ -262,15 +262,26 @@ export class ChatRuntime {
     const directory = this.#snapshot.directory;
     if (directory === null) return;
     if (!message.outgoing) directory.want(message.from.user);
-    this.notifier.notify(message, (m) => {
-      const sender = directory.nameOf(m.from.user) ?? 'New message';
-      const group = 'group' in m.to ? directory.groupName(m.to.group) : null;
-      return {
+    if (!this.notifier.wants(message)) return;
+    void (async () => {
+      // Names first: "alice" says more than "New message" (the first message of someone
+      // new comes before the app knows their name).
+      const sender = (await withTimeout(directory.resolveName(message.from.user))) ?? 'New message';
+      let group: string | null = null;
+      if ('group' in message.to) {
+        const groupId = message.to.group;
+        group =
+          directory.groupName(groupId) ??
+          (await withTimeout(directory.loadGroup(groupId).catch(() => null)))?.name ??
+          null;
+      }
+      if (this.#snapshot.directory !== directory) return;
+      this.notifier.show(message, {
         title: group === null ? sender : `${sender} in ${group}`,
-        body: previewOf(m.body, 200),
-        onOpen: () => this.navigate(conversationPath(m.conversationId)),
-      };
-    });
+        body: previewOf(message.body, 200),
+        onOpen: () => this.navigate(conversationPath(message.conversationId)),
+      });
+    })();
   }
 
   #watchWindow(): void {
@@ -373,4 +384,14 @@ function markUsed(userId: string): void {
   } catch {
     // Chat then starts with its screens only.
   }
+}
+
+/** How long a notification waits for a name before it goes out without one. */
+const NAME_WAIT_MS = 3_000;
+
+function withTimeout<T>(promise: Promise<T>): Promise<T | null> {
+  return Promise.race([
+    promise,
+    new Promise<null>((resolve) => setTimeout(() => resolve(null), NAME_WAIT_MS)),
+  ]);
 }
