@@ -1,6 +1,6 @@
 import type { PublicUser, SwitchboardClient } from '@switchboard/sdk';
 import { GROUP_NAME_MAX_LENGTH } from '@switchboard/shared';
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { useLocation } from 'wouter';
 import type { Session } from '../api/session.js';
 import { useAnnounce } from '../components/announcer.js';
@@ -38,6 +38,19 @@ export async function findPerson(
   }
 }
 
+/**
+ * Puts the focus in a dialog's first field once it is open: the native dialog focuses
+ * its first control (the close button) when shown, after React's `autoFocus` has run.
+ */
+function useFirstFieldFocus(): void {
+  useEffect(() => {
+    const frame = requestAnimationFrame(() =>
+      document.querySelector<HTMLInputElement>('dialog[open] input:not([type="hidden"])')?.focus(),
+    );
+    return () => cancelAnimationFrame(frame);
+  }, []);
+}
+
 /** "New chat": a username, then the conversation with that person. */
 export function NewChatDialog({
   client,
@@ -49,6 +62,7 @@ export function NewChatDialog({
   onClose: () => void;
 }) {
   const [, navigate] = useLocation();
+  useFirstFieldFocus();
   const [username, setUsername] = useState('');
   const [error, setError] = useState<string | undefined>(undefined);
   const [busy, setBusy] = useState(false);
@@ -80,7 +94,6 @@ export function NewChatDialog({
           autoComplete="off"
           autoCapitalize="none"
           spellCheck={false}
-          autoFocus
           value={username}
           error={error}
           onChange={(e) => setUsername(e.target.value)}
@@ -112,6 +125,7 @@ export function NewGroupDialog({
 }) {
   const [, navigate] = useLocation();
   const announce = useAnnounce();
+  useFirstFieldFocus();
   const [name, setName] = useState('');
   const [nameError, setNameError] = useState<string | undefined>(undefined);
   const [username, setUsername] = useState('');
@@ -176,7 +190,6 @@ export function NewGroupDialog({
         <TextField
           label="Group name"
           autoComplete="off"
-          autoFocus
           maxLength={GROUP_NAME_MAX_LENGTH}
           value={name}
           error={nameError}
