@@ -1,3 +1,4 @@
+import type { JsonValue } from '@switchboard/sdk';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SpawnedServer } from '../packages/server/src/test-support/spawn-server.js';
@@ -107,7 +108,14 @@ describe('What messages may contain', () => {
     const bob = await openChatUser(browser, server.baseUrl, 'bob');
     const script = await scriptClient(server.baseUrl);
     const to = { user: bob.session.userId };
-    for (const body of [42, 'a bare string', { type: 'image', url: 'x' }, { text: 7 }, null]) {
+    const bodies: JsonValue[] = [
+      42,
+      'a bare string',
+      { type: 'image', url: 'x' },
+      { text: 7 },
+      null,
+    ];
+    for (const body of bodies) {
       await script.client.send(to, body);
     }
     await script.client.send(to, { text: 'text with extra fields', v: 2, mentions: [] });
