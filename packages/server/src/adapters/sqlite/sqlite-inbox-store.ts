@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type BetterSqlite3 from 'better-sqlite3';
 import type {
   Appended,
@@ -14,6 +15,12 @@ import type {
 const ENVELOPE_MIN_DEVICES = 4;
 /** Deliveries committed in one transaction at most; the rest go in the next one. */
 const MAX_BATCH = 2_000;
+/**
+ * Commits come at most this often: after a quiet spell the first delivery is committed
+ * at once, but under load the deliveries of a few turns share one commit, whose cost
+ * (and WAL pages) would otherwise be paid by every one or two of them.
+ */
+const MIN_COMMIT_INTERVAL_MS = 2;
 /** Rows deleted per statement by the sweep, so that it never holds the lock for long. */
 const SWEEP_CHUNK = 5_000;
 
@@ -45,6 +52,7 @@ export class SqliteInboxStore implements InboxStore {
   private scheduled = false;
   private closed = false;
   private idle: Array<() => void> = [];
+  private lastCommit = 0;
   /** Seq counters read or advanced by the transaction being applied. */
   private seqs = new Map<string, number>();
 
@@ -128,20 +136,21 @@ export class SqliteInboxStore implements InboxStore {
          WHERE recipient_user_id = ? AND message_id IN (SELECT value FROM json_each(?))`,
       ),
       expiredItems: db.prepare<[number, number]>(
-        `DELETE FROM chat_inbox WHERE rowid IN
-           (SELECT rowid FROM chat_inbox WHERE expires_at <= ? LIMIT ?)`,
+        `DELETE FROM chat_inbox WHERE (device_id, seq) IN
+           (SELECT device_id, seq FROM chat_inbox WHERE expires_at <= ? LIMIT ?)`,
       ),
       expiredEnvelopes: db.prepare<[number, number]>(
-        `DELETE FROM chat_envelopes WHERE rowid IN
-           (SELECT rowid FROM chat_envelopes WHERE expires_at <= ? LIMIT ?)`,
+        `DELETE FROM chat_envelopes WHERE envelope_id IN
+           (SELECT envelope_id FROM chat_envelopes WHERE expires_at <= ? LIMIT ?)`,
       ),
       expiredKeys: db.prepare<[number, number]>(
-        `DELETE FROM chat_message_keys WHERE rowid IN
-           (SELECT rowid FROM chat_message_keys WHERE expires_at <= ? LIMIT ?)`,
+        `DELETE FROM chat_message_keys WHERE key IN
+           (SELECT key FROM chat_message_keys WHERE expires_at <= ? LIMIT ?)`,
       ),
       expiredReceipts: db.prepare<[number, number]>(
-        `DELETE FROM chat_receipts WHERE rowid IN
-           (SELECT rowid FROM chat_receipts WHERE expires_at <= ? LIMIT ?)`,
+        `DELETE FROM chat_receipts WHERE (recipient_user_id, message_id, sender_user_id) IN
+           (SELECT recipient_user_id, message_id, sender_user_id FROM chat_receipts
+            WHERE expires_at <= ? LIMIT ?)`,
       ),
     };
 
@@ -167,7 +176,9 @@ export class SqliteInboxStore implements InboxStore {
       this.pending.push({ delivery, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(this.flush);
+        const wait = this.lastCommit + MIN_COMMIT_INTERVAL_MS - performance.now();
+        if (wait <= 0) setImmediate(this.flush);
+        else setTimeout(this.flush, wait);
       }
     });
   }
@@ -198,6 +209,7 @@ export class SqliteInboxStore implements InboxStore {
       });
     }
     this.seqs = new Map();
+    this.lastCommit = performance.now();
     for (let i = 0; i < batch.length; i++) {
       const result = results[i]!;
       if (result instanceof Error) batch[i]!.reject(result);

@@ -15,6 +15,20 @@ describe('chat: durability across SIGKILL', () => {
     }
   });
 
+  it('finishes a SIGTERM with sockets open, closing them with 1001', async () => {
+    const server = await spawnServer();
+    servers.push(server);
+    const user = await registerUser(server.baseUrl);
+    const signedIn = await TestSocket.connect(server.baseUrl, user.token);
+    const anonymous = await TestSocket.open(server.baseUrl);
+    sockets.push(signedIn, anonymous);
+    await signedIn.take((f) => f.type === 'synced');
+    expect(await server.stop('SIGTERM')).toBe(0);
+    expect(await signedIn.waitClosed()).toMatchObject({ code: 1001 });
+    expect(await anonymous.waitClosed()).toMatchObject({ code: 1001 });
+    expect(server.logs.some((l) => l.includes('shutdown complete'))).toBe(true);
+  });
+
   it('delivers every message answered `sent` after a crash, and none twice', async () => {
     const first = await spawnServer();
     servers.push(first);
