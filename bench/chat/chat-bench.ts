@@ -26,6 +26,7 @@ import {
   formatPercent,
   formatVerdict,
   judge,
+  microsPerUnit,
   type Target,
 } from '../lib/verdict.js';
 import {
@@ -630,6 +631,7 @@ function stepsTable(steps: readonly DirectStep[]): string {
       { header: 'p99', align: 'right' },
       { header: 'send→sent p99', align: 'right' },
       { header: 'server CPU', align: 'right' },
+      { header: 'CPU per message', align: 'right' },
       { header: 'generator CPU', align: 'right' },
       { header: 'others', align: 'right' },
       { header: 'sustained' },
@@ -641,6 +643,7 @@ function stepsTable(steps: readonly DirectStep[]): string {
       formatMs(s.p99),
       formatMs(s.sentP99),
       s.serverCores.toFixed(2),
+      `${formatNumber(microsPerUnit(s.serverCores, s.delivered))} µs`,
       s.generatorCores.toFixed(2),
       s.otherCores.toFixed(2),
       s.failure === null ? 'yes' : `no: ${s.failure}`,
@@ -703,6 +706,17 @@ export function renderChatSection(
     null,
     { kind: 'at-most', value: 50, unit: 'ms (p99)' },
     s?.p99 ?? null,
+    null,
+  );
+  const cpu = (step: DirectStep | null) =>
+    step ? microsPerUnit(step.serverCores, step.delivered) : undefined;
+  row(
+    '… server CPU per message at that rate (the figure a busy machine disturbs least)',
+    s ? `${formatNumber(cpu(s)!)} µs` : '',
+    r ? `${formatNumber(cpu(r)!)} µs` : '',
+    ratio(cpu(r), cpu(s)),
+    null,
+    null,
     null,
   );
   row(
@@ -810,7 +824,10 @@ export function renderChatSection(
     '',
     'Each offered rate, in the order tried. CPU in cores over the measured window (1.0 = one',
     'core busy); "others" is every other process on the machine: above a few hundredths,',
-    'the machine was busy and the latencies carry its noise.',
+    'the machine was busy and the latencies carry its noise. CPU per message is the',
+    'server’s CPU time per delivered message, which a busy machine disturbs least; in the',
+    'summary its ratio is relay ÷ Switchboard, the throughput ratio to expect when both are',
+    'CPU-bound.',
     '',
     stepsTable(server.steps),
     '',

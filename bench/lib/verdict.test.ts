@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeTarget, formatBytes, formatNumber, judge } from './verdict.js';
+import { describeTarget, formatBytes, formatNumber, judge, microsPerUnit } from './verdict.js';
 
 describe(judge.name, () => {
   it('passes a ratio target at or above the ratio of the baseline', () => {
@@ -49,6 +49,14 @@ describe(formatNumber.name, () => {
     expect(formatNumber(0.4567)).toBe('0.457');
     expect(formatNumber(30)).toBe('30');
     expect(formatNumber(10_000)).toBe('10,000');
+  });
+});
+
+describe(microsPerUnit.name, () => {
+  it('divides the CPU a process used by the work it did', () => {
+    expect(microsPerUnit(0.5, 10_000)).toBe(50);
+    expect(microsPerUnit(1, 2500)).toBe(400);
+    expect(microsPerUnit(0.3, 0)).toBeNaN();
   });
 });
 

@@ -70,6 +70,14 @@ export function formatMs(ms: number): string {
   return `${formatNumber(ms)} ms`;
 }
 
+/**
+ * CPU time a process spent per unit of work, in microseconds: the figure a busy machine
+ * disturbs least, since it counts the time the process ran, not the time it waited.
+ */
+export function microsPerUnit(cores: number, perSecond: number): number {
+  return perSecond > 0 ? (cores * 1e6) / perSecond : Number.NaN;
+}
+
 /** Bytes in KB (1,024), MB or GB. */
 export function formatBytes(bytes: number): string {
   const abs = Math.abs(bytes);

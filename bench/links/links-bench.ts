@@ -21,6 +21,7 @@ import {
   formatPercent,
   formatVerdict,
   judge,
+  microsPerUnit,
   type Target,
 } from '../lib/verdict.js';
 import { partition, sample, shuffle } from '../lib/sampling.js';
@@ -313,24 +314,27 @@ export function renderLinksSection(
     ],
     rows,
   );
+  const perRequest = (phase: Phase) => microsPerUnit(phase.serverCores, phase.load.rate);
   const cores = renderTable(
     [
       { header: 'phase' },
       { header: 'Switchboard CPU', align: 'right' },
-      { header: 'generator CPU', align: 'right' },
-      { header: 'others', align: 'right' },
+      { header: 'CPU per request', align: 'right' },
       { header: 'baseline CPU', align: 'right' },
+      { header: 'CPU per request', align: 'right' },
+      { header: 'ratio', align: 'right' },
       { header: 'generator CPU', align: 'right' },
       { header: 'others', align: 'right' },
     ],
     (['cached', 'uniform', 'creation'] as const).map((phase) => [
       phase,
       `${server[phase].serverCores.toFixed(2)} cores`,
-      `${server[phase].load.generatorCores.toFixed(2)} cores`,
-      `${server[phase].otherCores.toFixed(2)} cores`,
+      `${formatNumber(perRequest(server[phase]))} µs`,
       `${baseline[phase].serverCores.toFixed(2)} cores`,
-      `${baseline[phase].load.generatorCores.toFixed(2)} cores`,
-      `${baseline[phase].otherCores.toFixed(2)} cores`,
+      `${formatNumber(perRequest(baseline[phase]))} µs`,
+      formatPercent(perRequest(baseline[phase]) / perRequest(server[phase])),
+      `${server[phase].load.generatorCores.toFixed(2)} / ${baseline[phase].load.generatorCores.toFixed(2)} cores`,
+      `${server[phase].otherCores.toFixed(2)} / ${baseline[phase].otherCores.toFixed(2)} cores`,
     ]),
   );
   const body = [
@@ -342,10 +346,14 @@ export function renderLinksSection(
     '',
     `Overall: **${pass ? 'every target met' : 'some targets missed'}**.`,
     '',
-    'CPU used during each measured phase (1.0 = one core busy the whole time). A server',
-    'near 1.0 is the limit; a generator near 1.0 means the figure is the load generator’s',
-    'ceiling, not the server’s; "others" is every other process on the machine, and',
-    'anything above a few hundredths means the figures were taken on a busy machine.',
+    'CPU used during each measured phase (1.0 = one core busy the whole time), for',
+    'Switchboard / the baseline where two figures share a cell. A server near 1.0 is the',
+    'limit; a generator near 1.0 means the figure is the load generator’s ceiling, not the',
+    'server’s; "others" is every other process on the machine, and anything above a few',
+    'hundredths means the figures were taken on a busy machine. CPU per request is the',
+    'figure a busy machine disturbs least (it counts the time the server ran, not the time',
+    'it waited for a core); its ratio (baseline ÷ Switchboard) is the throughput ratio to',
+    'expect when both are CPU-bound.',
     '',
     cores,
   ];
