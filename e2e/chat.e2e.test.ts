@@ -1,5 +1,7 @@
+import type { StoredMessage } from '@switchboard/sdk';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sortKeyOf } from '../packages/sdk/src/model.js';
 import type { SpawnedServer } from '../packages/server/src/test-support/spawn-server.js';
 import { signUpInBrowser, uniqueUsername } from './support/accounts.js';
 import { launchBrowser, openPage, screenshot } from './support/browser.js';
@@ -128,7 +130,9 @@ describe('Chat between two browsers', () => {
     await expect
       .poll(async () => (await rows.allTextContents()).map((t) => t.replace(/\s+/g, ' ')))
       .toEqual([
-        expect.stringMatching(new RegExp(`${carol.username}.*from carol, two.*, 2 unread messages`)),
+        expect.stringMatching(
+          new RegExp(`${carol.username}.*from carol, two.*, 2 unread messages`),
+        ),
         expect.stringMatching(new RegExp(`${bob.username}.*from bob, first.*, 1 unread message`)),
       ]);
 
@@ -148,5 +152,68 @@ describe('Chat between two browsers', () => {
       expect(unexpectedErrors(user)).toEqual([]);
       await user.close();
     }
+  });
+
+  it('groups messages by day, older history included', async () => {
+    const alice = await openChatUser(browser, server.baseUrl, 'alice');
+    const bob = await openChatUser(browser, server.baseUrl, 'bob');
+    await startChat(alice.page, bob.username);
+    await sendMessage(alice.page, 'said today');
+    await conversationRow(bob.page, new RegExp(alice.username)).click();
+    await message(bob.page, 'said today').waitFor();
+
+    // What this device kept from earlier days, as the SDK's history store holds it.
+    const day = 24 * 60 * 60 * 1000;
+    const older = [3, 3, 1].map((daysAgo, index): StoredMessage => {
+      const ts = Date.now() - daysAgo * day + index * 60_000;
+      const key = `${alice.session.userId}/earlier-${index}`;
+      return {
+        key,
+        id: `earlier-${index}`,
+        conversationId: `user:${alice.session.userId}`,
+        from: { user: alice.session.userId, device: 'an-old-device' },
+        to: { user: bob.session.userId },
+        ts,
+        body: { text: `said ${daysAgo} days ago (${index})` },
+        outgoing: false,
+        status: 'read',
+        receipts: {},
+        localOrder: index,
+        sortKey: sortKeyOf(ts, index, key),
+      };
+    });
+    await bob.page.evaluate(
+      ({ name, records }) =>
+        new Promise<void>((resolve, reject) => {
+          const open = indexedDB.open(name);
+          open.onerror = () => reject(new Error('open failed'));
+          open.onsuccess = () => {
+            const tx = open.result.transaction('messages', 'readwrite');
+            for (const record of records) tx.objectStore('messages').put(record);
+            tx.oncomplete = () => {
+              open.result.close();
+              resolve();
+            };
+            tx.onerror = () => reject(new Error('write failed'));
+          };
+        }),
+      { name: `switchboard-chat-${bob.session.userId}`, records: older },
+    );
+    await bob.page.reload();
+    await message(bob.page, 'said today').waitFor();
+    const days = bob.page.locator('.log__day');
+    await expect.poll(() => days.count()).toBe(3);
+    const labels = await bob.page.locator('.log__day-label').allTextContents();
+    expect(labels.slice(1)).toEqual(['Yesterday', 'Today']);
+    expect(labels[0]).toMatch(/day$/);
+    expect(await days.nth(0).locator('li.msg').count()).toBe(2);
+    expect(await days.nth(1).locator('li.msg').allTextContents()).toEqual([
+      expect.stringContaining('said 1 days ago'),
+    ]);
+    expect(await days.nth(2).locator('li.msg').allTextContents()).toEqual([
+      expect.stringContaining('said today'),
+    ]);
+    await alice.close();
+    await bob.close();
   });
 });
