@@ -36,7 +36,15 @@ export async function installLinks(
 
   const blocklist = [...env.URL_BLOCKLIST];
   if (env.URL_BLOCKLIST_FILE !== undefined) {
-    blocklist.push(...parseBlocklist(fs.readFileSync(env.URL_BLOCKLIST_FILE, 'utf8')));
+    let text: string;
+    try {
+      text = fs.readFileSync(env.URL_BLOCKLIST_FILE, 'utf8');
+    } catch (error) {
+      throw new Error(`URL_BLOCKLIST_FILE: cannot read ${env.URL_BLOCKLIST_FILE}`, {
+        cause: error,
+      });
+    }
+    blocklist.push(...parseBlocklist(text));
   }
   const urlPolicy = createUrlPolicy({
     publicUrl: config.publicUrl,
