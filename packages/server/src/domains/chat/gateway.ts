@@ -51,6 +51,11 @@ const WS_MAX_PAYLOAD = 1024 * 1024;
 const HEARTBEAT_SLICES = 8;
 /** Frames a socket may send while its `auth` is being checked; they wait for the answer. */
 const EARLY_FRAMES_MAX = 64;
+/**
+ * How long a revoked device is remembered, so that a socket whose `auth` was being
+ * checked when the revocation came is still refused.
+ */
+const REVOKED_MEMORY_MS = 60_000;
 /** How long a closing socket may take to finish its close handshake at shutdown. */
 const SHUTDOWN_GRACE_MS = 2_000;
 /**
@@ -99,6 +104,8 @@ class Connection {
    * their effects keep the order the device sent them in.
    */
   tail: Promise<void> | null = null;
+  /** The `presence` frames this device gets once synced, while they are computed. */
+  presence: Promise<string[]> | null = null;
   early: Array<{ data: RawData; isBinary: boolean }> | null = null;
 
   constructor(
@@ -161,6 +168,8 @@ export class ChatGateway {
   private readonly all = new Set<Connection>();
   private readonly byDevice = new Map<string, Connection>();
   private readonly awaitingAuth = new Set<Connection>();
+  /** Devices revoked lately, with when: checked once a socket has authenticated. */
+  private readonly revoked = new Map<string, number>();
   private readonly heartbeat: NodeJS.Timeout;
   private readonly authSweep: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
@@ -399,6 +408,15 @@ export class ChatGateway {
     }
     c.userId = principal.userId;
     c.deviceId = principal.deviceId;
+    if (this.wasRevoked(c.deviceId)) {
+      this.drop(
+        c,
+        'SESSION_REVOKED',
+        WS_CLOSE.SESSION_REVOKED,
+        "This device's session was revoked.",
+      );
+      return;
+    }
     // One socket per device: the older one goes, here or on another node.
     const previous = this.byDevice.get(c.deviceId);
     if (previous !== undefined && previous !== c) {
@@ -427,11 +445,10 @@ export class ChatGateway {
       c,
       `{"type":"ready","userId":${JSON.stringify(c.userId)},"deviceId":${JSON.stringify(c.deviceId)},"heartbeatMs":${this.options.heartbeatMs}}`,
     );
-    this.deps.presence
-      .connected(c, c.id)
-      .catch((error: unknown) =>
-        this.deps.logger.warn({ err: error }, 'chat: presence update failed'),
-      );
+    c.presence = this.deps.presence.connected(c, c.id).catch((error: unknown) => {
+      this.deps.logger.warn({ err: error }, 'chat: presence update failed');
+      return [];
+    });
     if (c.lastSent > 0) this.requestAck(c, c.lastSent);
     void this.pull(c);
 
@@ -441,8 +458,16 @@ export class ChatGateway {
     for (const frame of early) this.receive(c, frame.data, frame.isBinary);
   }
 
+  private wasRevoked(deviceId: string): boolean {
+    const at = this.revoked.get(deviceId);
+    return at !== undefined && Date.now() - at < REVOKED_MEMORY_MS;
+  }
+
   private expireUnauthenticated(): void {
     const now = Date.now();
+    for (const [deviceId, at] of this.revoked) {
+      if (now - at >= REVOKED_MEMORY_MS) this.revoked.delete(deviceId);
+    }
     for (const c of this.awaitingAuth) {
       if (now - c.openedAt >= this.options.authTimeoutMs) {
         this.drop(
@@ -541,6 +566,7 @@ export class ChatGateway {
         }
         return;
       case 'disconnect': {
+        if (event.reason === 'revoked') this.revoked.set(event.deviceId, Date.now());
         const c = this.byDevice.get(event.deviceId);
         if (c === undefined || c.id === event.keep) return;
         if (event.reason === 'revoked') {
@@ -647,12 +673,11 @@ export class ChatGateway {
   }
 
   private sendPresenceSnapshot(c: Connection): void {
-    this.deps.presence.snapshot(c.userId).then(
-      (frames) => {
-        for (const frame of frames) this.push(c, frame);
-      },
-      (error: unknown) => this.deps.logger.warn({ err: error }, 'chat: presence snapshot failed'),
-    );
+    const snapshot = c.presence;
+    c.presence = null;
+    void snapshot?.then((frames) => {
+      for (const frame of frames) this.push(c, frame);
+    });
   }
 
   // ------------------------------------------------------------------ writing and closing

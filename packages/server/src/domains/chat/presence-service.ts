@@ -27,14 +27,34 @@ export interface PresenceServiceDeps {
 export class PresenceService {
   constructor(private readonly deps: PresenceServiceDeps) {}
 
-  /** A device's socket opened; if its user just came online, their contacts hear it. */
-  async connected(device: DeviceRef, connectionId: string): Promise<void> {
-    const { cameOnline } = await this.deps.store.connect(
-      device.userId,
-      device.deviceId,
-      connectionId,
-    );
-    if (cameOnline) await this.broadcast(device.userId, true, null);
+  /**
+   * A device's socket opened: if its user just came online, their contacts hear it.
+   * Answers the `presence` frames the device gets once synced (every contact online
+   * now), computed from the same audience.
+   */
+  async connected(device: DeviceRef, connectionId: string): Promise<string[]> {
+    const [{ cameOnline }, audience] = await Promise.all([
+      this.deps.store.connect(device.userId, device.deviceId, connectionId),
+      this.audience(device.userId),
+    ]);
+    if (audience.length === 0) return [];
+    const [devices, statuses] = await Promise.all([
+      cameOnline ? this.deps.store.onlineDevices(audience) : Promise.resolve(null),
+      this.deps.store.status(audience),
+    ]);
+    const deviceIds = devices === null ? [] : [...devices.values()].flat();
+    if (deviceIds.length > 0) {
+      this.deps.bus.publish({
+        kind: 'frame',
+        deviceIds,
+        frame: presenceFrame({ user: device.userId, online: true, lastSeen: null }),
+      });
+    }
+    const frames: string[] = [];
+    for (const [user, status] of statuses) {
+      if (status.online) frames.push(presenceFrame({ user, online: true, lastSeen: null }));
+    }
+    return frames;
   }
 
   /** A device's socket closed; if it was its user's last, their contacts hear it. */
@@ -49,18 +69,6 @@ export class PresenceService {
     if (!wentOffline) return;
     const hidden = (await this.deps.users.profile(device.userId))?.hideLastSeen ?? false;
     await this.broadcast(device.userId, false, hidden ? null : at);
-  }
-
-  /** The `presence` frames a device gets once synced: every contact who is online now. */
-  async snapshot(userId: string): Promise<string[]> {
-    const audience = await this.audience(userId);
-    if (audience.length === 0) return [];
-    const statuses = await this.deps.store.status(audience);
-    const frames: string[] = [];
-    for (const [user, status] of statuses) {
-      if (status.online) frames.push(presenceFrame({ user, online: true, lastSeen: null }));
-    }
-    return frames;
   }
 
   /** A contact's presence, for `GET /api/users/:userId/presence`; 404 for anyone else. */
