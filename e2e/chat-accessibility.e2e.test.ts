@@ -140,6 +140,13 @@ describe('Chat screens for everyone', () => {
       await message(page, 'Meeting at the crag').locator('.ticks[aria-label="Read"]').waitFor();
       await expectAccessible(page);
       await screenshot(page, `chat-conversation-${scheme}`);
+      await page.getByRole('button', { name: 'Contact info' }).click();
+      await page
+        .getByRole('dialog', { name: 'Contact info' })
+        .getByRole('button', { name: 'Block Bob Okafor' })
+        .waitFor();
+      await expectAccessible(page);
+      await page.keyboard.press('Escape');
 
       await conversationRow(page, /Weekend climb/).click();
       await message(page, 'I can take three people').waitFor();

@@ -55,6 +55,7 @@ describe('Chat between two browsers', () => {
     await row.waitFor();
     expect(await row.textContent()).toContain('1 unread message');
     expect(await row.textContent()).toContain('Hi Bob! Are you there?');
+    await expect.poll(() => bob.page.title()).toBe('(1) Chats · Switchboard');
     await expect.poll(() => ticks(first)).toBe('Delivered');
 
     // Opening the conversation reads it: Alice's ticks turn "read".
@@ -183,13 +184,14 @@ describe('Chat between two browsers', () => {
       };
     });
     await bob.page.evaluate(
-      ({ name, records }) =>
+      ({ name, json }) =>
         new Promise<void>((resolve, reject) => {
           const open = indexedDB.open(name);
           open.onerror = () => reject(new Error('open failed'));
           open.onsuccess = () => {
             const tx = open.result.transaction('messages', 'readwrite');
-            for (const record of records) tx.objectStore('messages').put(record);
+            for (const record of JSON.parse(json) as unknown[])
+              tx.objectStore('messages').put(record);
             tx.oncomplete = () => {
               open.result.close();
               resolve();
@@ -197,7 +199,8 @@ describe('Chat between two browsers', () => {
             tx.onerror = () => reject(new Error('write failed'));
           };
         }),
-      { name: `switchboard-chat-${bob.session.userId}`, records: older },
+      // As JSON: the record type is too deep for the typing of `evaluate`'s argument.
+      { name: `switchboard-chat-${bob.session.userId}`, json: JSON.stringify(older) },
     );
     await bob.page.reload();
     await message(bob.page, 'said today').waitFor();
@@ -213,6 +216,46 @@ describe('Chat between two browsers', () => {
     expect(await days.nth(2).locator('li.msg').allTextContents()).toEqual([
       expect.stringContaining('said today'),
     ]);
+    await alice.close();
+    await bob.close();
+  });
+
+  it('blocks a contact: messages to them fail with the reason, and go out on retry once unblocked', async () => {
+    const alice = await openChatUser(browser, server.baseUrl, 'alice');
+    const bob = await openChatUser(browser, server.baseUrl, 'bob');
+    await startChat(alice.page, bob.username);
+    await sendMessage(alice.page, 'hi');
+    await conversationRow(bob.page, new RegExp(alice.username)).click();
+    await message(bob.page, 'hi').waitFor();
+
+    await bob.page.getByRole('button', { name: 'Contact info' }).click();
+    const info = bob.page.getByRole('dialog', { name: 'Contact info' });
+    await info.getByRole('button', { name: `Block ${alice.username}` }).click();
+    await info.getByRole('button', { name: `Unblock ${alice.username}` }).waitFor();
+    await bob.page.keyboard.press('Escape');
+
+    await sendMessage(alice.page, 'are you ignoring me?');
+    const refused = message(alice.page, 'are you ignoring me?');
+    await expect.poll(() => ticks(refused)).toBe('Not sent');
+    expect(await refused.textContent()).toContain('This person can’t receive your messages.');
+    await screenshot(alice.page, 'chat-not-sent');
+
+    await bob.page.getByRole('button', { name: 'Contact info' }).click();
+    await info.getByRole('button', { name: `Unblock ${alice.username}` }).click();
+    await info.getByRole('button', { name: `Block ${alice.username}` }).waitFor();
+    await bob.page.keyboard.press('Escape');
+
+    await refused.getByRole('button', { name: 'Retry' }).click();
+    await message(bob.page, 'are you ignoring me?').waitFor();
+    await expect.poll(() => ticks(refused)).toBe('Read');
+    expect(await refused.getByRole('button', { name: 'Retry' }).count()).toBe(0);
+
+    // An address that names nobody says so instead of offering to write.
+    await alice.page.goto('/chat/user/nobody-has-this-id');
+    await alice.page.getByText('There is no account at this address').waitFor();
+    expect(await composer(alice.page).count()).toBe(0);
+    expect(unexpectedErrors(alice)).toEqual([]);
+    expect(unexpectedErrors(bob)).toEqual([]);
     await alice.close();
     await bob.close();
   });

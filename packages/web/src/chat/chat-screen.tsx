@@ -11,8 +11,10 @@ import { ConnectionBanner } from './connection-banner.js';
 import { connectionView } from './connection-view.js';
 import { ConversationList } from './conversation-list.js';
 import { ConversationView } from './conversation-view.js';
+import { useConversations } from './hooks.js';
 import { BellIcon, NewChatIcon, NewGroupIcon } from './icons.js';
 import { NewChatDialog, NewGroupDialog } from './new-chat-dialogs.js';
+import { conversationTitle } from './titles.js';
 
 /**
  * The switch for desktop notifications. The browser's permission is asked only here,
@@ -77,12 +79,21 @@ export function ChatScreen({ conversationId }: { conversationId: ConversationId 
 
   useEffect(() => runtime.screenMounted(), [runtime]);
 
+  const client = chat.client;
+  const conversations = useConversations(client);
+  const unread = conversations?.reduce((sum, c) => sum + c.unread, 0) ?? 0;
+  const summary = conversations?.find((c) => c.conversationId === conversationId);
+  const title =
+    conversationId === null || session === null
+      ? 'Chats'
+      : conversationTitle(conversationId, summary, directory, session);
+
+  // The tab's title counts unread messages, as a tab in the background shows it.
   useEffect(() => {
-    if (conversationId === null) document.title = 'Chats · Switchboard';
-  }, [conversationId]);
+    document.title = `${unread > 0 ? `(${unread}) ` : ''}${title} · Switchboard`;
+  }, [unread, title]);
 
   if (session === null) return null;
-  const client = chat.client;
   const Heading = conversationId === null ? 'h1' : 'h2';
   return (
     <div
@@ -123,6 +134,7 @@ export function ChatScreen({ conversationId }: { conversationId: ConversationId 
           </div>
           {client !== null ? (
             <ConversationList
+              conversations={conversations}
               client={client}
               directory={directory}
               session={session}

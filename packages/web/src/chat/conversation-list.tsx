@@ -7,7 +7,7 @@ import { Avatar } from './avatar.js';
 import { conversationPath } from './chat-paths.js';
 import { listTimeLabel } from './chat-time.js';
 import type { ChatDirectory } from './directory.js';
-import { useConversations, useNow, useTypingAnywhere } from './hooks.js';
+import { useNow, useTypingAnywhere } from './hooks.js';
 import { SearchIcon } from './icons.js';
 import { previewOf } from './message-body.js';
 import { StatusTicks } from './status-ticks.js';
@@ -42,17 +42,19 @@ function preview(
  * unread count. A filter narrows the list by name.
  */
 export function ConversationList({
+  conversations,
   client,
   directory,
   session,
   active,
 }: {
+  /** The list from `useConversations`; null while it loads. */
+  conversations: ConversationSummary[] | null;
   client: SwitchboardClient | null;
   directory: ChatDirectory | null;
   session: Session;
   active: ConversationId | null;
 }) {
-  const conversations = useConversations(client);
   const typing = useTypingAnywhere(client);
   const now = useNow(60_000);
   const [filter, setFilter] = useState('');

@@ -7,6 +7,7 @@ import { useChat, useChatRuntime, useDirectory } from './chat-context.js';
 import { CHAT_PATH } from './chat-paths.js';
 import { presenceLabel } from './chat-time.js';
 import { Composer } from './composer.js';
+import { ContactInfoDialog } from './contact-info-dialog.js';
 import { GroupInfoDialog } from './group-info-dialog.js';
 import {
   useConversationMessages,
@@ -59,15 +60,12 @@ export function ConversationView({
   const typing = useTyping(client, conversationId);
   const now = useNow(30_000);
   const [infoOpen, setInfoOpen] = useState(false);
+  const missing = peer !== null && directory?.isMissing(peer) === true;
   const [heard, setHeard] = useState('');
   const composer = useRef<HTMLTextAreaElement>(null);
   const left = summary?.left === true;
   const title = conversationTitle(conversationId, summary, directory, session);
   const details = groupId === null ? undefined : directory?.group(groupId);
-
-  useEffect(() => {
-    document.title = `${title} · Switchboard`;
-  }, [title]);
 
   // The group's members give the ticks their meaning ("read by everyone").
   useEffect(() => {
@@ -151,12 +149,12 @@ export function ConversationView({
             </p>
           )}
         </div>
-        {group && (
+        {(group || (peer !== session.userId && !missing)) && (
           <button
             type="button"
             className="icon-button"
-            aria-label="Group info"
-            title="Group info"
+            aria-label={group ? 'Group info' : 'Contact info'}
+            title={group ? 'Group info' : 'Contact info'}
             onClick={() => setInfoOpen(true)}
           >
             <InfoIcon />
@@ -172,7 +170,11 @@ export function ConversationView({
         nameOf={nameOf}
         me={session.userId}
       />
-      {left ? (
+      {missing && state.messages.length === 0 ? (
+        <p className="conversation__left">
+          There is no account at this address. Start a chat by username instead.
+        </p>
+      ) : left ? (
         <p className="conversation__left">
           You are no longer a member of this group: you can read what you have, but not write.
         </p>
@@ -189,6 +191,15 @@ export function ConversationView({
       <div className="visually-hidden" aria-live="polite">
         {heard}
       </div>
+      {infoOpen && peer !== null && (
+        <ContactInfoDialog
+          client={client}
+          session={session}
+          userId={peer}
+          presence={presence}
+          onClose={() => setInfoOpen(false)}
+        />
+      )}
       {infoOpen && groupId !== null && (
         <GroupInfoDialog
           client={client}

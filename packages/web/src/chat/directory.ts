@@ -20,6 +20,7 @@ export class ChatDirectory {
   readonly #listeners = new Set<() => void>();
   readonly #wanted = new Set<string>();
   readonly #looked = new Set<string>();
+  readonly #missing = new Set<string>();
   readonly #groups = new Map<string, Group>();
   readonly #groupLoads = new Map<string, Promise<Group | null>>();
   readonly #groupsTried = new Set<string>();
@@ -77,6 +78,11 @@ export class ChatDirectory {
       return null;
     }
     return this.nameOf(userId);
+  }
+
+  /** True once the server said there is no such person (an id typed into the address). */
+  isMissing(userId: string): boolean {
+    return this.#missing.has(userId);
   }
 
   /** A person's username, if known. */
@@ -212,6 +218,10 @@ export class ChatDirectory {
             // Offline or rate limited: try again later; a user who is gone stays unknown.
             const code = (error as { code?: string }).code;
             if (code !== 'USER_NOT_FOUND' && code !== 'NOT_FOUND') this.#looked.delete(userId);
+            else {
+              this.#missing.add(userId);
+              this.#changed();
+            }
           },
         )
         .finally(() => {
