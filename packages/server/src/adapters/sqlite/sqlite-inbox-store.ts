@@ -24,6 +24,9 @@ const MIN_COMMIT_INTERVAL_MS = 2;
 /** Rows deleted per statement by the sweep, so that it never holds the lock for long. */
 const SWEEP_CHUNK = 5_000;
 
+/** Told after every commit: how many deliveries it carried and how long it took. */
+export type CommitObserver = (deliveries: number, seconds: number) => void;
+
 interface PendingDelivery {
   readonly delivery: Delivery;
   readonly resolve: (result: DeliveryResult) => void;
@@ -60,7 +63,10 @@ export class SqliteInboxStore implements InboxStore {
   private readonly applyBatch: (batch: PendingDelivery[]) => DeliveryResult[];
   private readonly applyOne: (delivery: Delivery) => DeliveryResult;
 
-  constructor(private readonly db: BetterSqlite3.Database) {
+  constructor(
+    private readonly db: BetterSqlite3.Database,
+    private readonly onCommit: CommitObserver = () => undefined,
+  ) {
     this.stmt = {
       lastSeq: db
         .prepare<[string], number>('SELECT last_seq FROM chat_device_seqs WHERE device_id = ?')
@@ -192,6 +198,7 @@ export class SqliteInboxStore implements InboxStore {
     const batch =
       this.pending.length > MAX_BATCH ? this.pending.splice(0, MAX_BATCH) : this.pending;
     if (batch === this.pending) this.pending = [];
+    const started = performance.now();
     let results: Array<DeliveryResult | Error>;
     try {
       this.seqs = new Map();
@@ -210,6 +217,7 @@ export class SqliteInboxStore implements InboxStore {
     }
     this.seqs = new Map();
     this.lastCommit = performance.now();
+    this.onCommit(batch.length, (this.lastCommit - started) / 1000);
     for (let i = 0; i < batch.length; i++) {
       const result = results[i]!;
       if (result instanceof Error) batch[i]!.reject(result);

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { Gauge } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import { MemoryChatBus } from '../../adapters/memory/memory-chat-bus.js';
 import { MemoryPresenceStore } from '../../adapters/memory/memory-presence-store.js';
 import { KyselyBlockStore } from '../../adapters/sql/kysely-block-store.js';
@@ -43,8 +43,37 @@ export function installChat(
 
   // The embedded default writes inboxes with prepared statements and group commit;
   // PostgreSQL goes through Kysely. Everything relational is Kysely on both.
+  const commits = new Histogram({
+    name: 'chat_inbox_commit_deliveries',
+    help: 'Deliveries (sends, acks, receipts, fan-outs) per inbox commit (SQLite)',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048],
+    registers: [deps.metrics],
+  });
+  const commitSeconds = new Histogram({
+    name: 'chat_inbox_commit_seconds',
+    help: 'Duration of an inbox commit (SQLite), statements included',
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
+    registers: [deps.metrics],
+  });
   const inbox: InboxStore =
-    sqlite === null ? new KyselyInboxStore(db) : new SqliteInboxStore(sqlite);
+    sqlite === null
+      ? new KyselyInboxStore(db)
+      : new SqliteInboxStore(sqlite, (deliveries, seconds) => {
+          commits.observe(deliveries);
+          commitSeconds.observe(seconds);
+        });
+  const frames = new Counter({
+    name: 'chat_frames_received_total',
+    help: 'WebSocket frames received and valid, by type',
+    labelNames: ['type'] as const,
+    registers: [deps.metrics],
+  });
+  const stored = new Counter({
+    name: 'chat_messages_stored_total',
+    help: 'Messages stored and answered `sent`, by address (user or group)',
+    labelNames: ['to'] as const,
+    registers: [deps.metrics],
+  });
   const groups = new KyselyGroupStore(db);
   const contacts = new KyselyContactStore(db);
   const queue = new KyselyFanoutQueue(db, logger);
@@ -97,6 +126,10 @@ export function installChat(
       bus,
       clock: deps.clock,
       logger,
+      metrics: {
+        frameReceived: (type) => frames.inc({ type }),
+        messageStored: (to) => stored.inc({ to }),
+      },
     },
     {
       heartbeatMs: env.CHAT_HEARTBEAT_MS,

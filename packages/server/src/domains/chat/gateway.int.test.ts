@@ -203,6 +203,16 @@ describe(ChatGateway.name, () => {
       expect(result).toMatchObject({ type: 'error', code: 'RECIPIENT_UNAVAILABLE' });
     });
 
+    it('counts connections, frames, stored messages and commits in /metrics', async () => {
+      const frank = await registerUser(server.baseUrl);
+      await sender.sendMessage({ user: frank.userId }, 'counted');
+      const text = await (await fetch(`${server.baseUrl}/metrics`)).text();
+      expect(text).toMatch(/^chat_connections [1-9]\d*$/m);
+      expect(text).toMatch(/^chat_frames_received_total\{type="send"\} [1-9]\d*$/m);
+      expect(text).toMatch(/^chat_messages_stored_total\{to="user"\} [1-9]\d*$/m);
+      expect(text).toMatch(/^chat_inbox_commit_deliveries_count [1-9]\d*$/m);
+    });
+
     it('clamps an `after` beyond the last seq, so that no later item is skipped', async () => {
       const erin = await registerUser(server.baseUrl);
       const receiver = await connect(erin.token, 1_000_000);

@@ -31,6 +31,14 @@ export interface GatewayOptions {
   readonly backlogPage: number;
 }
 
+/** What the gateway counts, for the metrics. */
+export interface GatewayMetrics {
+  /** A frame was received and parsed (its type), or refused before that (`invalid`). */
+  frameReceived(type: string): void;
+  /** A message was stored and answered `sent`. */
+  messageStored(to: 'user' | 'group'): void;
+}
+
 /** What the gateway hands frames to. */
 export interface GatewayDeps {
   readonly authenticate: Authenticate;
@@ -40,6 +48,7 @@ export interface GatewayDeps {
   readonly bus: ChatBus;
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly metrics?: GatewayMetrics;
 }
 
 /** ws's own limit, far above ours, so that an oversized frame gets an answer, not a close. */
@@ -291,6 +300,7 @@ export class ChatGateway {
         return;
       }
       frame = parsed.data;
+      this.deps.metrics?.frameReceived(frame.type);
     } catch {
       // A body nested deeply enough overflows the validator's stack.
       this.fail(c, 'INVALID_FRAME', 'The frame is nested too deeply.', id);
@@ -508,7 +518,10 @@ export class ChatGateway {
         return;
       }
       accepted.done.then(
-        (ts) => this.push(c, `{"type":"sent","id":${JSON.stringify(frame.id)},"ts":${ts}}`),
+        (ts) => {
+          this.deps.metrics?.messageStored('user' in frame.to ? 'user' : 'group');
+          this.push(c, `{"type":"sent","id":${JSON.stringify(frame.id)},"ts":${ts}}`);
+        },
         (error: unknown) => this.failWith(c, error, frame.id),
       );
     };
