@@ -98,7 +98,7 @@ const CONNECT_TIMEOUT_MS = 60_000;
 const DRAIN_AFTER_STEP_MS = 30_000;
 
 /** One rate of the search, with everything measured at it. */
-interface DirectStep extends RateStep {
+export interface DirectStep extends RateStep {
   readonly p50: number;
   readonly sentP50: number;
   readonly sentP99: number;
@@ -110,7 +110,8 @@ interface DirectStep extends RateStep {
   readonly failure: string | null;
 }
 
-interface GroupResult {
+/** The group phase: time to the last member, and fan-out throughput. */
+export interface GroupResult {
   readonly members: number;
   /** Time from a send to the last member receiving it, over the single messages. */
   readonly timeToLast: LatencySummary;
@@ -119,7 +120,8 @@ interface GroupResult {
   readonly burstMs: number;
 }
 
-interface BacklogResult {
+/** The offline backlog: how fast it filled, how fast it drained. */
+export interface BacklogResult {
   readonly fillRate: number;
   readonly drainMs: number;
   readonly readyMs: number;
@@ -127,7 +129,8 @@ interface BacklogResult {
   readonly duplicates: number;
 }
 
-interface MemoryResult {
+/** Idle connections: the process's memory before, along the way, and after. */
+export interface MemoryResult {
   readonly connections: number;
   readonly before: MemorySample;
   readonly atTenth: MemorySample;
@@ -140,7 +143,8 @@ interface MemoryResult {
   readonly heapPerConnection: number;
 }
 
-interface TargetResult {
+/** Everything measured on one target (Switchboard or the relay). */
+export interface ChatTargetResult {
   readonly steps: readonly DirectStep[];
   readonly best: DirectStep | null;
   readonly group: GroupResult;
@@ -566,7 +570,7 @@ async function benchTarget(
   endpoint: Endpoint,
   options: ChatBenchOptions,
   withBacklog: boolean,
-): Promise<TargetResult> {
+): Promise<ChatTargetResult> {
   const workers = startLoadWorkers(options.workers);
   const profiles: string[] = [];
   try {
@@ -653,8 +657,8 @@ function stepsTable(steps: readonly DirectStep[]): string {
 
 /** Renders the results table and its notes: the section of docs/benchmarks.md. */
 export function renderChatSection(
-  server: TargetResult,
-  relay: TargetResult,
+  server: ChatTargetResult,
+  relay: ChatTargetResult,
   options: Omit<ChatBenchOptions, 'log'>,
   header: string,
 ): { body: string; pass: boolean } {
@@ -850,7 +854,7 @@ export async function runChatBench(options: ChatBenchOptions): Promise<boolean> 
   const machine = describeMachine();
   const log = options.log;
 
-  const measureRelay = async (): Promise<TargetResult> => {
+  const measureRelay = async (): Promise<ChatTargetResult> => {
     const relayDir = freshDataDir('relay');
     const seedFile = path.join(relayDir, 'relay-seed.json');
     const relayPopulation = seedRelay(options.sizes, seedFile, RELAY_GROUP_ID);
@@ -899,7 +903,7 @@ export async function runChatBench(options: ChatBenchOptions): Promise<boolean> 
   const env = { CHAT_FRAMES_PER_SECOND: String(BENCH_FRAMES_PER_SECOND) };
   const startServer = (inspect: boolean) => startSwitchboard({ dataDir, env, inspect });
   const service = await startServer(options.profile);
-  let result: TargetResult;
+  let result: ChatTargetResult;
   const endpoint: Endpoint = {
     label: 'switchboard',
     service,

@@ -67,7 +67,7 @@ export const LINKS_SECTION = 'links';
 const BENCH_USERNAME = 'bench_links';
 
 /** One phase measured on one server. */
-interface Phase {
+export interface Phase {
   readonly load: HttpLoadResult;
   /** Cores the server process used during the phase. */
   readonly serverCores: number;
@@ -76,7 +76,7 @@ interface Phase {
 }
 
 /** Everything measured on one server. */
-interface TargetResult {
+export interface LinksTargetResult {
   readonly creation: Phase;
   readonly cached: Phase;
   readonly uniform: Phase;
@@ -131,7 +131,10 @@ async function verifyRedirects(baseUrl: string, codes: readonly string[]): Promi
   }
 }
 
-async function benchTarget(target: Endpoint, options: LinksBenchOptions): Promise<TargetResult> {
+async function benchTarget(
+  target: Endpoint,
+  options: LinksBenchOptions,
+): Promise<LinksTargetResult> {
   const { baseUrl } = target.service;
   const profiles: string[] = [];
   const inspector =
@@ -241,8 +244,8 @@ function latencyCell(phase: Phase): string {
 
 /** Renders the results table and its notes: the section of docs/benchmarks.md. */
 export function renderLinksSection(
-  server: TargetResult,
-  baseline: TargetResult,
+  server: LinksTargetResult,
+  baseline: LinksTargetResult,
   options: Omit<LinksBenchOptions, 'log'>,
   header: string,
 ): { body: string; pass: boolean } {
@@ -369,7 +372,7 @@ export async function runLinksBench(options: LinksBenchOptions): Promise<boolean
     throw new Error('the uniform run needs more links than LINK_CACHE_SIZE');
   }
 
-  const measureBaseline = async (): Promise<TargetResult> => {
+  const measureBaseline = async (): Promise<LinksTargetResult> => {
     log('baseline: bare node:http server, links in a Map');
     const service = await startService({
       name: 'baseline',
@@ -397,7 +400,7 @@ export async function runLinksBench(options: LinksBenchOptions): Promise<boolean
       RATE_LIMIT_EXEMPT_USERS: BENCH_USERNAME,
     },
   });
-  let result: TargetResult;
+  let result: LinksTargetResult;
   try {
     const token = await registerBenchUser(server.baseUrl);
     result = await benchTarget(
