@@ -33,7 +33,7 @@ describe(parseConfig.name, () => {
   });
 
   it('picks PostgreSQL from a postgres URL', () => {
-    expect(parseConfig({ DATABASE_URL: 'postgres://u@h/db' }).database).toEqual({
+    expect(parseConfig({ DATABASE_URL: 'postgres://u@h/db', CLUSTER: 'false' }).database).toEqual({
       kind: 'postgres',
       url: 'postgres://u@h/db',
     });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -12,6 +13,8 @@ const bool = z
   .transform((v) => v === 'true' || v === '1' || v === 'yes' || v === 'on');
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().min(min).max(max);
+/** Names that go into Redis keys, NATS subjects and stream names. */
+const NAME = /^[A-Za-z0-9_-]+$/;
 const list = z.string().transform((v) =>
   v
     .split(',')
@@ -143,6 +146,67 @@ export const ENV_SCHEMA = z.object({
   CHAT_API_REQUESTS_PER_MINUTE: int(1)
     .default(600)
     .describe('Chat HTTP requests (groups, blocks, presence) per minute per user'),
+
+  // Scale-out: several nodes on PostgreSQL, Redis and NATS (see docs/scaling.md)
+  CLUSTER: bool
+    .optional()
+    .describe(
+      'Several nodes share this deployment: default `true` with PostgreSQL (which then needs Redis and NATS), and SQLite allows only `false`',
+    ),
+  CLUSTER_NAME: z
+    .string()
+    .regex(NAME, 'expected 1 to 32 letters, digits, `_` or `-`')
+    .max(32)
+    .default('switchboard')
+    .describe(
+      'Prefix of every Redis key, NATS subject and JetStream stream, so that deployments can share one Redis and one NATS',
+    ),
+  NODE_ID: z
+    .string()
+    .regex(NAME, 'expected 1 to 64 letters, digits, `_` or `-`')
+    .max(64)
+    .optional()
+    .describe(
+      "This node's name in the cluster (its NATS subject, the presence routing table, logs); default random at each start",
+    ),
+  REDIS_URL: z
+    .string()
+    .optional()
+    .describe(
+      '`redis://[user:password@]host:port[/db]` (or `rediss://` for TLS) of a single Redis',
+    ),
+  REDIS_SENTINELS: list
+    .optional()
+    .describe('Comma-separated `host:port` of Redis Sentinels, instead of `REDIS_URL`'),
+  REDIS_SENTINEL_NAME: z
+    .string()
+    .optional()
+    .describe('Name of the master the Sentinels watch (with `REDIS_SENTINELS`)'),
+  REDIS_CLUSTER_NODES: list
+    .optional()
+    .describe('Comma-separated `host:port` of some Redis Cluster nodes, instead of `REDIS_URL`'),
+  REDIS_PASSWORD: z
+    .string()
+    .optional()
+    .describe('Password of the Redis servers reached through Sentinels or Cluster nodes'),
+  REDIS_TLS: bool
+    .default(false)
+    .describe('TLS to the Redis servers reached through Sentinels or Cluster nodes'),
+  NATS_URL: list
+    .optional()
+    .describe(
+      'Comma-separated NATS servers with JetStream, `nats://[user:password@]host:4222` (`tls://` for TLS)',
+    ),
+  PRESENCE_TTL_MS: int(1_000, 10 * 60_000)
+    .default(30_000)
+    .describe(
+      "How long a node's registration of a socket lives in Redis unless refreshed (every third of it): the time a dead node's devices stay online",
+    ),
+  CHAT_INBOX_STORES: list
+    .optional()
+    .describe(
+      'Two stores the chat inboxes are written to in parallel, comma-separated: `redis://...` or `database`; default the database alone',
+    ),
 });
 
 /** The environment, validated. */
@@ -161,7 +225,65 @@ export interface Config {
   readonly services: { readonly links: boolean; readonly chat: boolean };
   readonly trustProxy: boolean | number | string[];
   readonly webDistDir: string;
+  /** The scale-out engines several nodes share; null when this node runs alone. */
+  readonly cluster: ClusterConfig | null;
+  /** Where chat inboxes are written. */
+  readonly chatInbox: ChatInboxConfig;
 }
+
+/** A `host:port` pair from a list such as `REDIS_SENTINELS`. */
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Where Redis is: one server, a master watched by Sentinels, or a Redis Cluster. */
+export type RedisLocation =
+  | { readonly kind: 'standalone'; readonly url: string }
+  | {
+      readonly kind: 'sentinel';
+      readonly sentinels: readonly HostPort[];
+      readonly name: string;
+      readonly password: string | undefined;
+      readonly tls: boolean;
+    }
+  | {
+      readonly kind: 'cluster';
+      readonly nodes: readonly HostPort[];
+      readonly password: string | undefined;
+      readonly tls: boolean;
+    };
+
+/** The NATS servers, with the credentials taken out of their URLs (the client wants them apart). */
+export interface NatsLocation {
+  readonly servers: readonly string[];
+  readonly user: string | undefined;
+  readonly pass: string | undefined;
+  readonly token: string | undefined;
+}
+
+/** The engines that make several nodes one service (docs/scaling.md). */
+export interface ClusterConfig {
+  /** Prefix of Redis keys, NATS subjects and stream names. */
+  readonly name: string;
+  /** This node's name: its NATS subject and its entries in the routing table. */
+  readonly nodeId: string;
+  readonly redis: RedisLocation;
+  readonly nats: NatsLocation;
+  readonly presenceTtlMs: number;
+}
+
+/** One of the two stores of a mirrored inbox. */
+export type InboxStoreLocation =
+  { readonly kind: 'database' } | { readonly kind: 'redis'; readonly url: string };
+
+/** The database's own inbox, or two stores written in parallel (the mirrored inbox). */
+export type ChatInboxConfig =
+  | { readonly kind: 'database' }
+  | {
+      readonly kind: 'mirrored';
+      readonly stores: readonly [InboxStoreLocation, InboxStoreLocation];
+    };
 
 /** Problems found in the environment; the message lists every one. */
 export class ConfigError extends Error {
@@ -219,6 +341,8 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     problems.push('PUBLIC_URL: must be an origin without a path, query or fragment');
   }
 
+  const { cluster, chatInbox } = parseScaleOut(env, database.kind, problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   return Object.freeze({
@@ -234,7 +358,212 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     }),
     trustProxy: trustProxy ?? false,
     webDistDir: path.resolve(env.WEB_DIST_DIR ?? DEFAULT_WEB_DIST),
+    cluster,
+    chatInbox,
   });
+}
+
+/**
+ * The rules of the scale-out section, each with the sentence an operator reads:
+ *
+ * 1. SQLite is one node's own file: it takes no Redis, no NATS, no `CLUSTER=true`
+ *    and no mirrored inbox (nodes would each have their own database).
+ * 2. PostgreSQL means a cluster unless `CLUSTER=false`; a cluster needs Redis
+ *    (presence, routing, rate limits, link cache) and NATS (delivery between nodes,
+ *    fan-out and click streams), since nodes that shared only the database would
+ *    miss each other's sockets, limits and cache invalidations.
+ * 3. `CLUSTER=false` runs one node on PostgreSQL with in-process presence, bus and
+ *    limits: Redis or NATS settings there are a mistake, not an option.
+ * 4. Redis is one of `REDIS_URL`, `REDIS_SENTINELS` (+ `REDIS_SENTINEL_NAME`) or
+ *    `REDIS_CLUSTER_NODES`; `REDIS_PASSWORD`/`REDIS_TLS` are for the last two (a URL
+ *    carries its own).
+ * 5. The mirrored inbox names exactly two different stores, and needs PostgreSQL.
+ */
+function parseScaleOut(
+  env: Env,
+  databaseKind: 'sqlite' | 'postgres',
+  problems: string[],
+): { cluster: ClusterConfig | null; chatInbox: ChatInboxConfig } {
+  const redisSettings = (['REDIS_URL', 'REDIS_SENTINELS', 'REDIS_CLUSTER_NODES'] as const).filter(
+    (name) => env[name] !== undefined && (!Array.isArray(env[name]) || env[name].length > 0),
+  );
+  const natsSet = env.NATS_URL !== undefined && env.NATS_URL.length > 0;
+  const engines = [...redisSettings, ...(natsSet ? ['NATS_URL'] : [])];
+  const chatInbox = parseChatInbox(env, problems);
+
+  if (databaseKind === 'sqlite') {
+    if (env.CLUSTER === true) {
+      problems.push(
+        'CLUSTER=true needs a database the nodes share: set DATABASE_URL=postgres://...',
+      );
+    }
+    if (engines.length > 0) {
+      problems.push(
+        `${engines.join(', ')}: Redis and NATS are for several nodes, which need a shared database: set DATABASE_URL=postgres://... (with SQLite each node would have its own)`,
+      );
+    }
+    if (chatInbox.kind === 'mirrored') {
+      problems.push('CHAT_INBOX_STORES: the mirrored inbox needs DATABASE_URL=postgres://...');
+    }
+    return { cluster: null, chatInbox };
+  }
+
+  if (env.CLUSTER === false) {
+    if (engines.length > 0) {
+      problems.push(
+        `${engines.join(', ')}: CLUSTER=false runs one node with in-process presence, bus and rate limits; remove these or set CLUSTER=true`,
+      );
+    }
+    return { cluster: null, chatInbox };
+  }
+
+  const redis = parseRedis(env, redisSettings, problems);
+  const nats = natsSet ? parseNats(env.NATS_URL ?? [], problems) : undefined;
+  if (redisSettings.length === 0) {
+    problems.push(
+      'REDIS_URL: PostgreSQL runs as a cluster, which needs Redis for presence, routing, rate limits and the link cache (or REDIS_SENTINELS, REDIS_CLUSTER_NODES); set CLUSTER=false to run one node',
+    );
+  }
+  if (!natsSet) {
+    problems.push(
+      'NATS_URL: PostgreSQL runs as a cluster, which needs NATS with JetStream for delivery between nodes, group fan-out and clicks; set CLUSTER=false to run one node',
+    );
+  }
+  if (redis === undefined || nats === undefined) return { cluster: null, chatInbox };
+  return {
+    cluster: Object.freeze({
+      name: env.CLUSTER_NAME,
+      nodeId: env.NODE_ID ?? randomBytes(5).toString('hex'),
+      redis,
+      nats,
+      presenceTtlMs: env.PRESENCE_TTL_MS,
+    }),
+    chatInbox,
+  };
+}
+
+function parseRedis(
+  env: Env,
+  settings: ReadonlyArray<'REDIS_URL' | 'REDIS_SENTINELS' | 'REDIS_CLUSTER_NODES'>,
+  problems: string[],
+): RedisLocation | undefined {
+  if (settings.length > 1) {
+    problems.push(`${settings.join(', ')}: set only one way to reach Redis`);
+    return undefined;
+  }
+  const sentinelName = env.REDIS_SENTINEL_NAME;
+  if (sentinelName !== undefined && settings[0] !== 'REDIS_SENTINELS') {
+    problems.push('REDIS_SENTINEL_NAME: only used with REDIS_SENTINELS');
+  }
+  if (settings[0] === 'REDIS_URL') {
+    if (env.REDIS_PASSWORD !== undefined || env.REDIS_TLS) {
+      problems.push(
+        'REDIS_PASSWORD, REDIS_TLS: with REDIS_URL, put them in the URL (redis://:password@host, rediss:// for TLS)',
+      );
+    }
+    const url = env.REDIS_URL ?? '';
+    if (!isUrl(url, ['redis:', 'rediss:'])) {
+      problems.push('REDIS_URL: expected redis://host:port or rediss://host:port');
+      return undefined;
+    }
+    return { kind: 'standalone', url };
+  }
+  if (settings[0] === 'REDIS_SENTINELS') {
+    const sentinels = hostPorts('REDIS_SENTINELS', env.REDIS_SENTINELS ?? [], 26379, problems);
+    if (sentinelName === undefined) {
+      problems.push('REDIS_SENTINEL_NAME: required with REDIS_SENTINELS (the master name)');
+    }
+    if (sentinels === undefined || sentinelName === undefined) return undefined;
+    return {
+      kind: 'sentinel',
+      sentinels,
+      name: sentinelName,
+      password: env.REDIS_PASSWORD,
+      tls: env.REDIS_TLS,
+    };
+  }
+  if (settings[0] === 'REDIS_CLUSTER_NODES') {
+    const nodes = hostPorts('REDIS_CLUSTER_NODES', env.REDIS_CLUSTER_NODES ?? [], 6379, problems);
+    if (nodes === undefined) return undefined;
+    return { kind: 'cluster', nodes, password: env.REDIS_PASSWORD, tls: env.REDIS_TLS };
+  }
+  return undefined;
+}
+
+function parseNats(urls: readonly string[], problems: string[]): NatsLocation | undefined {
+  const servers: string[] = [];
+  let user: string | undefined;
+  let pass: string | undefined;
+  let token: string | undefined;
+  for (const entry of urls) {
+    const text = entry.includes('://') ? entry : `nats://${entry}`;
+    if (!isUrl(text, ['nats:', 'tls:'])) {
+      problems.push(
+        `NATS_URL: ${JSON.stringify(entry)} is not nats://host:port or tls://host:port`,
+      );
+      continue;
+    }
+    const url = new URL(text);
+    if (url.username !== '' && url.password !== '') {
+      user = decodeURIComponent(url.username);
+      pass = decodeURIComponent(url.password);
+    } else if (url.username !== '') {
+      token = decodeURIComponent(url.username);
+    }
+    servers.push(`${url.protocol}//${url.host}`);
+  }
+  if (servers.length !== urls.length) return undefined;
+  return { servers, user, pass, token };
+}
+
+function parseChatInbox(env: Env, problems: string[]): ChatInboxConfig {
+  const entries = env.CHAT_INBOX_STORES ?? [];
+  if (entries.length === 0) return { kind: 'database' };
+  const stores: InboxStoreLocation[] = [];
+  for (const entry of entries) {
+    if (entry === 'database') stores.push({ kind: 'database' });
+    else if (isUrl(entry, ['redis:', 'rediss:'])) stores.push({ kind: 'redis', url: entry });
+    else
+      problems.push(`CHAT_INBOX_STORES: ${JSON.stringify(entry)} is not redis://... or database`);
+  }
+  if (entries.length !== 2) {
+    problems.push(`CHAT_INBOX_STORES: expected two stores, got ${entries.length}`);
+  } else if (entries[0] === entries[1]) {
+    problems.push('CHAT_INBOX_STORES: the two stores must be different');
+  }
+  const [first, second] = stores;
+  if (stores.length !== 2 || first === undefined || second === undefined) {
+    return { kind: 'database' };
+  }
+  return { kind: 'mirrored', stores: [first, second] };
+}
+
+function isUrl(text: string, protocols: readonly string[]): boolean {
+  try {
+    const url = new URL(text);
+    return protocols.includes(url.protocol) && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+function hostPorts(
+  name: string,
+  entries: readonly string[],
+  defaultPort: number,
+  problems: string[],
+): HostPort[] | undefined {
+  const out: HostPort[] = [];
+  for (const entry of entries) {
+    const match = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?$/.exec(entry);
+    const port = match?.[2] === undefined ? defaultPort : Number(match[2]);
+    if (match === null || port < 1 || port > 65_535) {
+      problems.push(`${name}: ${JSON.stringify(entry)} is not host:port`);
+      continue;
+    }
+    out.push({ host: match[1]!.replace(/^\[|\]$/g, ''), port });
+  }
+  return out.length === entries.length && out.length > 0 ? out : undefined;
 }
 
 function parseTrustProxy(value: string): Config['trustProxy'] | undefined {

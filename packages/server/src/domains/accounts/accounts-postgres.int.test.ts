@@ -28,7 +28,7 @@ describe.skipIf(!(await servicesAvailable(['postgres'])))('accounts on PostgreSQ
   it('registers, signs in, lists, revokes and changes passwords through the whole app', async () => {
     const database = await freshDatabase();
     try {
-      await using server = await startTestServer({ DATABASE_URL: database.url });
+      await using server = await startTestServer({ DATABASE_URL: database.url, CLUSTER: 'false' });
       const user = await registerUser(server.baseUrl, { displayName: 'Pat Gres' });
       const laptop = await loginUser(server.baseUrl, user, 'Laptop');
       const me = await callApi<Me>(server.baseUrl, 'GET', '/api/me', { token: laptop.token });

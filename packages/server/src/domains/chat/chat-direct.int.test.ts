@@ -31,7 +31,9 @@ function runDirectMessageSuite(database: () => Promise<PostgresDatabase | null>)
 
   beforeAll(async () => {
     postgres = await database();
-    server = await startTestServer(postgres === null ? {} : { DATABASE_URL: postgres.url });
+    server = await startTestServer(
+      postgres === null ? {} : { DATABASE_URL: postgres.url, CLUSTER: 'false' },
+    );
     alice = await registerUser(server.baseUrl);
     bob = await registerUser(server.baseUrl);
   });
