@@ -118,8 +118,8 @@ async function aliceInBrowser(options: BrowserContextOptions = {}): Promise<Test
   await user.page.getByText('No chats yet').waitFor();
   expect(await accessibilityFailures(user.page)).toBe('');
   await playScene();
-  await conversationRow(user.page, /Weekend climb/).waitFor();
-  await conversationRow(user.page, /Bob Okafor/).waitFor();
+  await conversationRow(user.page, /^Weekend climb/).waitFor();
+  await conversationRow(user.page, /^Bob Okafor/).waitFor();
   return user;
 }
 
@@ -135,7 +135,7 @@ describe('Chat screens for everyone', () => {
       await expectAccessible(page);
       await screenshot(page, `chat-list-${scheme}`);
 
-      await conversationRow(page, /Bob Okafor/).click();
+      await conversationRow(page, /^Bob Okafor/).click();
       await message(page, 'Route topo').waitFor();
       await message(page, 'Meeting at the crag').locator('.ticks[aria-label="Read"]').waitFor();
       await expectAccessible(page);
@@ -148,7 +148,7 @@ describe('Chat screens for everyone', () => {
       await expectAccessible(page);
       await page.keyboard.press('Escape');
 
-      await conversationRow(page, /Weekend climb/).click();
+      await conversationRow(page, /^Weekend climb/).click();
       await message(page, 'I can take three people').waitFor();
       await composer(page).fill('Count me in');
       await composer(page).press('Enter');
@@ -191,7 +191,7 @@ describe('Chat screens for everyone', () => {
     await expectAccessible(page);
     await screenshot(page, 'chat-phone-list');
 
-    await conversationRow(page, /Bob Okafor/).click();
+    await conversationRow(page, /^Bob Okafor/).click();
     await page.getByRole('heading', { level: 1, name: 'Bob Okafor' }).waitFor();
     expect(await list.isVisible()).toBe(false);
     // Nothing wider than the screen.

@@ -38,7 +38,7 @@ describe('Chat and the user’s attention', () => {
     const bob = await openChatUser(browser, server.baseUrl, 'bob');
     await startChat(alice.page, bob.username);
     await sendMessage(alice.page, 'hello');
-    await conversationRow(bob.page, new RegExp(alice.username)).click();
+    await conversationRow(bob.page, alice.username).click();
     await expect.poll(() => ticks(message(alice.page, 'hello'))).toBe('Read');
 
     // Bob's tab goes to the background with the conversation open.
@@ -57,7 +57,7 @@ describe('Chat and the user’s attention', () => {
     await settle(bob.page);
     expect(await received.getAttribute('data-unread')).toBe('true');
     expect(await ticks(looking)).toBe('Delivered');
-    expect(await conversationRow(bob.page, new RegExp(alice.username)).textContent()).toContain(
+    expect(await conversationRow(bob.page, alice.username).textContent()).toContain(
       '1 unread message',
     );
 
@@ -80,7 +80,7 @@ describe('Chat and the user’s attention', () => {
     await startChat(alice.page, bob.username);
     await emulateAttention(bob.page, { visible: false, focused: false });
     await sendMessage(alice.page, 'before you allowed anything');
-    await conversationRow(bob.page, new RegExp(alice.username)).waitFor();
+    await conversationRow(bob.page, alice.username).waitFor();
     await settle(bob.page);
     expect(await notificationLog(bob.page)).toEqual({ requests: 0, shown: [] });
     expect(await bell.getAttribute('aria-pressed')).toBe('false');
@@ -91,7 +91,7 @@ describe('Chat and the user’s attention', () => {
     await expect.poll(() => bell.getAttribute('aria-pressed')).toBe('true');
     expect((await notificationLog(bob.page)).requests).toBe(1);
 
-    await conversationRow(bob.page, new RegExp(alice.username)).click();
+    await conversationRow(bob.page, alice.username).click();
     await message(bob.page, 'before you allowed anything').waitFor();
 
     // In the background: a notification, named after the sender, with the text.

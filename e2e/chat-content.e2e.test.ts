@@ -39,14 +39,12 @@ describe('What messages may contain', () => {
     await startChat(alice.page, bob.username);
     await sendMessage(alice.page, MARKUP);
 
-    await conversationRow(bob.page, new RegExp(alice.username)).click();
+    await conversationRow(bob.page, alice.username).click();
     const received = message(bob.page, 'bold?');
     await received.waitFor();
     expect(await received.locator('.msg__text').textContent()).toBe(MARKUP);
     expect(await received.locator('img, script, b').count()).toBe(0);
-    expect(
-      await conversationRow(bob.page, new RegExp(alice.username)).locator('img, b').count(),
-    ).toBe(0);
+    expect(await conversationRow(bob.page, alice.username).locator('img, b').count()).toBe(0);
 
     // A group named with markup, created by a script.
     const script = await scriptClient(server.baseUrl);
@@ -79,7 +77,7 @@ describe('What messages may contain', () => {
     const text =
       'Topo: https://example.com/crag?route=5#top, also www.example.org/guide. Not javascript:alert(1) nor data:text/html,hi';
     await sendMessage(alice.page, text);
-    await conversationRow(bob.page, new RegExp(alice.username)).click();
+    await conversationRow(bob.page, alice.username).click();
     const received = message(bob.page, 'Topo:');
     await received.waitFor();
     expect(await received.locator('.msg__text').textContent()).toBe(text);
@@ -121,7 +119,7 @@ describe('What messages may contain', () => {
     await script.client.send(to, { text: 'text with extra fields', v: 2, mentions: [] });
     await outboxDrained(script.client);
 
-    await conversationRow(bob.page, new RegExp(script.session.username)).click();
+    await conversationRow(bob.page, script.session.username).click();
     await message(bob.page, 'text with extra fields').waitFor();
     expect(await messages(bob.page).count()).toBe(6);
     expect(await bob.page.locator('.msg__unsupported').count()).toBe(5);

@@ -58,7 +58,7 @@ describe('Chat and the account’s devices', () => {
     await waitOnline(alice.page);
     const bob = await scriptClient(server.baseUrl);
     await bob.client.send({ user: alice.session.userId }, { text: 'remember me?' });
-    await conversationRow(alice.page, new RegExp(bob.session.username)).waitFor();
+    await conversationRow(alice.page, bob.session.username).waitFor();
     const database = `switchboard-chat-${alice.session.userId}`;
     expect(await databases(alice.page)).toContain(database);
 
@@ -99,7 +99,7 @@ describe('Chat and the account’s devices', () => {
     const bob = await scriptClient(server.baseUrl);
     await bob.client.send({ user: laptop.session.userId }, { text: 'to all your devices' });
     for (const page of [laptop.page, phone.page]) {
-      await conversationRow(page, new RegExp(bob.session.username)).waitFor();
+      await conversationRow(page, bob.session.username).waitFor();
     }
 
     const devices = await openSettings(laptop.page);
@@ -116,7 +116,7 @@ describe('Chat and the account’s devices', () => {
 
     // The laptop chats on.
     await openChatFromNav(laptop.page);
-    await conversationRow(laptop.page, new RegExp(bob.session.username)).click();
+    await conversationRow(laptop.page, bob.session.username).click();
     await message(laptop.page, 'to all your devices').waitFor();
 
     // Signing out from the header ends it here too.

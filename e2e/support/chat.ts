@@ -88,8 +88,15 @@ export function ticks(item: Locator): Promise<string | null> {
   return item.locator('.ticks').getAttribute('aria-label');
 }
 
-/** A row of the conversation list. */
-export function conversationRow(page: Page, name: string | RegExp): Locator {
+/**
+ * A row of the conversation list, by its title: a string is the start of the row's name
+ * (a group's row may quote a member's name in its last message).
+ */
+export function conversationRow(page: Page, title: string | RegExp): Locator {
+  const name =
+    typeof title === 'string'
+      ? new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`)
+      : title;
   return page.getByRole('list', { name: 'Conversations' }).getByRole('link', { name });
 }
 

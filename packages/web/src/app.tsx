@@ -1,8 +1,7 @@
 import type { ReactNode } from 'react';
 import { Redirect, Route, Switch, useLocation, useSearch } from 'wouter';
 import { useSession } from './api/session.js';
-import { ChatConnection } from './chat/chat-context.js';
-import { ChatRoutes } from './chat/chat-routes.js';
+import { ChatConnection, ChatRoutes } from './chat/chat-entry.js';
 import { AnnouncerProvider } from './components/announcer.js';
 import { Shell } from './components/shell.js';
 import { safeNextPath } from './lib/next-path.js';

@@ -1,5 +1,5 @@
 import type { ConversationId } from '@switchboard/sdk';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { Link } from 'wouter';
 import { useSession, type Session } from '../api/session.js';
 import { useAnnounce } from '../components/announcer.js';
@@ -70,7 +70,14 @@ function NotificationsButton() {
  * The chat: the conversation list beside the open conversation on a wide screen, one or
  * the other on a phone (with a back button). Starting it connects this tab's chat.
  */
-export function ChatScreen({ conversationId }: { conversationId: ConversationId | null }) {
+export function ChatScreen({
+  conversationId,
+  focusHeading = false,
+}: {
+  conversationId: ConversationId | null;
+  /** Focus the heading on first display, as the shell does after a navigation. */
+  focusHeading?: boolean;
+}) {
   const session = useSession();
   const runtime = useChatRuntime();
   const chat = useChat();
@@ -78,6 +85,14 @@ export function ChatScreen({ conversationId }: { conversationId: ConversationId 
   const [dialog, setDialog] = useState<'chat' | 'group' | null>(null);
 
   useEffect(() => runtime.screenMounted(), [runtime]);
+
+  // Once, on first display: later navigations are the shell's.
+  const focusOnMount = useRef(focusHeading);
+  useEffect(() => {
+    if (focusOnMount.current && document.activeElement === document.body) {
+      document.querySelector<HTMLElement>('main h1')?.focus();
+    }
+  }, []);
 
   const client = chat.client;
   const conversations = useConversations(client);

@@ -15,6 +15,7 @@ import { ChatDirectory } from './directory.js';
 import { previewOf } from './message-body.js';
 import { ChatNotifier } from './notifier.js';
 import { TabLock } from './tab-lock.js';
+import { forgetUsed, markUsed, wasUsed } from './usage.js';
 
 /** Everything a chat screen reads about the chat of this tab. */
 export interface ChatSnapshot {
@@ -38,8 +39,6 @@ export interface ChatSnapshot {
 export function historyDatabaseName(userId: string): string {
   return `switchboard-chat-${userId}`;
 }
-
-const usedKey = (userId: string) => `switchboard.chat.used.${userId}`;
 
 /** How long a tab waits for the lock before saying chat is open elsewhere (a reload's old page lets go). */
 const BUSY_NOTICE_MS = 1_500;
@@ -361,28 +360,8 @@ export class ChatRuntime {
   async #erase(userId: string): Promise<void> {
     await this.#closing;
     ChatDirectory.erase(userId);
-    try {
-      localStorage.removeItem(usedKey(userId));
-    } catch {
-      // storage blocked: nothing was kept
-    }
+    forgetUsed(userId);
     await IndexedDbHistoryStore.destroy(historyDatabaseName(userId)).catch(() => undefined);
-  }
-}
-
-function wasUsed(userId: string): boolean {
-  try {
-    return localStorage.getItem(usedKey(userId)) === '1';
-  } catch {
-    return false;
-  }
-}
-
-function markUsed(userId: string): void {
-  try {
-    localStorage.setItem(usedKey(userId), '1');
-  } catch {
-    // Chat then starts with its screens only.
   }
 }
 
