@@ -84,16 +84,20 @@ describe(buildTimeline.name, () => {
     expect(shape(days)).toEqual([['bob*', 'note:member-added', 'bob*']]);
   });
 
-  it('puts the unread divider before the first unread message, counting incoming ones', () => {
+  it('puts the unread divider before the first unread message, until the user replies', () => {
     const records = [
       msg(at(5, 9), 'bob'),
       msg(at(5, 10), 'bob'),
-      msg(at(5, 11), 'me', true),
       change(at(5, 11)),
       msg(at(5, 12), 'bob'),
     ];
     const days = buildTimeline(records, { group: false, firstUnreadKey: records[1]!.key });
-    expect(shape(days)).toEqual([['bob', 'unread2', 'bob', 'me', 'note:member-added', 'bob']]);
+    expect(shape(days)).toEqual([['bob', 'unread2', 'bob', 'note:member-added', 'bob']]);
+    const replied = buildTimeline([...records, msg(at(5, 13), 'me', true)], {
+      group: false,
+      firstUnreadKey: records[1]!.key,
+    });
+    expect(shape(replied).flat()).not.toContain('unread2');
   });
 });
 

@@ -67,7 +67,7 @@ export interface TimelineDay {
 /**
  * The log of a conversation from its history (messages and group changes, in order):
  * split by local day, with the "unread messages" divider before the first message that
- * was unread on opening, and the sender's name on the first message of each run in a
+ * was unread on opening (until the user replies), and the sender's name on the first message of each run in a
  * group. A record that is neither a message nor a change this app knows is left out.
  */
 export function buildTimeline(
@@ -75,10 +75,9 @@ export function buildTimeline(
   options: { readonly group: boolean; readonly firstUnreadKey: string | null },
 ): TimelineDay[] {
   const unreadAt = records.findIndex((m) => m.key === options.firstUnreadKey);
-  const unreadCount =
-    unreadAt < 0
-      ? 0
-      : records.slice(unreadAt).filter((m) => !m.outgoing && m.kind !== 'event').length;
+  const after = unreadAt < 0 ? [] : records.slice(unreadAt).filter((m) => m.kind !== 'event');
+  // A reply says the user has caught up: the divider has done its job.
+  const unreadCount = after.some((m) => m.outgoing) ? 0 : after.length;
 
   const days: TimelineDay[] = [];
   let previousSender: string | null = null;
