@@ -20,7 +20,7 @@ const MAX_BATCH = 2_000;
  * at once, but under load the deliveries of a few turns share one commit, whose cost
  * (and WAL pages) would otherwise be paid by every one or two of them.
  */
-const MIN_COMMIT_INTERVAL_MS = 2;
+const MIN_COMMIT_INTERVAL_MS = 4;
 /** Rows deleted per statement by the sweep, so that it never holds the lock for long. */
 const SWEEP_CHUNK = 5_000;
 

@@ -70,11 +70,18 @@ export class MessageService {
    */
   async accept(sender: DeviceRef, frame: SendFrame, body: string): Promise<Accepted<number>> {
     const key = sendKey(sender.userId, frame.id);
-    const known = await this.deps.inbox.keyTs(key);
-    if (known !== null) return { done: Promise.resolve(known) };
-    return 'user' in frame.to
-      ? this.acceptDirect(sender, frame.id, frame.to.user, body, key)
-      : this.acceptGroup(sender, frame.id, frame.to.group, body, key);
+    try {
+      return 'user' in frame.to
+        ? await this.acceptDirect(sender, frame.id, frame.to.user, body, key)
+        : await this.acceptGroup(sender, frame.id, frame.to.group, body, key);
+    } catch (error) {
+      // A resend of a message that was stored is answered `sent` even if it would be
+      // refused now (the recipient blocked the sender since, say). The write itself
+      // checks the key, so the common case, a new message, never looks it up here.
+      const known = await this.deps.inbox.keyTs(key);
+      if (known !== null) return { done: Promise.resolve(known) };
+      throw error;
+    }
   }
 
   private async acceptDirect(
@@ -144,6 +151,9 @@ export class MessageService {
         ? new AppError('NOT_A_MEMBER', 'Only members of the group may send to it.')
         : new AppError('GROUP_NOT_FOUND');
     }
+    // A resend of a stored group message must not queue a second job.
+    const known = await inbox.keyTs(key);
+    if (known !== null) return { done: Promise.resolve(known) };
     const ts = clock.now();
     const job: GroupMessageJob = {
       kind: 'message',
