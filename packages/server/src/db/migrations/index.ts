@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import { accounts } from './0001-accounts.js';
 import { links } from './0002-links.js';
 import { chat } from './0003-chat.js';
+import { scaleOut } from './0004-scale-out.js';
 
 /**
  * Every migration, by name; applied in name order at start. Each is written once for
@@ -12,4 +13,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0001-accounts': accounts,
   '0002-links': links,
   '0003-chat': chat,
+  '0004-scale-out': scaleOut,
 };

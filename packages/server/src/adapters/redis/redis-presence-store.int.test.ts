@@ -1,0 +1,125 @@
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { RedisLocation } from '../../config.js';
+import { runPresenceStoreContract } from '../../domains/chat/presence-store.contract.js';
+import { createLogger } from '../../logger.js';
+import {
+  deleteRedisKeys,
+  startPrivateRedis,
+  uniqueClusterName,
+  waitFor,
+} from '../../test-support/scale-out.js';
+import { servicesAvailable, TEST_SERVICES } from '../../test-support/services.js';
+import { closeRedis, openRedis } from './redis-connection.js';
+import { RedisPresenceStore } from './redis-presence-store.js';
+
+const logger = createLogger('silent');
+
+/** One node's presence store on its own connection; `close` stops it and its connection. */
+async function openNode(location: RedisLocation, prefix: string, nodeId: string, ttlMs = 30_000) {
+  const redis = await openRedis({ location, name: `test:${nodeId}`, logger });
+  const store = new RedisPresenceStore(redis, { prefix, nodeId, ttlMs, logger });
+  store.start();
+  return {
+    store,
+    redis,
+    async close() {
+      await store.stop();
+      await closeRedis(redis);
+    },
+  };
+}
+
+describe.skipIf(!(await servicesAvailable(['redis'])))(RedisPresenceStore.name, () => {
+  const run = uniqueClusterName();
+  const location: RedisLocation = { kind: 'standalone', url: TEST_SERVICES.redis };
+  let fixtures = 0;
+  afterAll(() => deleteRedisKeys(run));
+
+  runPresenceStoreContract(async () => {
+    const node = await openNode(location, `${run}:${fixtures++}`, 'n1');
+    return { store: node.store, dispose: () => node.close() };
+  });
+
+  describe('in a cluster', () => {
+    const opened: Array<{ close(): Promise<void> }> = [];
+    afterEach(async () => {
+      for (const node of opened.splice(0)) await node.close();
+    });
+    const node = async (prefix: string, nodeId: string, ttlMs?: number) => {
+      const n = await openNode(location, prefix, nodeId, ttlMs);
+      opened.push(n);
+      return n;
+    };
+
+    it('routes each device to the node that holds its socket, and forgets the route on close', async () => {
+      const prefix = `${run}:${fixtures++}`;
+      const a = await node(prefix, 'node-a');
+      const b = await node(prefix, 'node-b');
+      await a.store.connect('alice', 'a1', 'ca');
+      await b.store.connect('bob', 'b1', 'cb');
+      expect(await a.store.routesOf(['a1', 'b1', 'nobody'])).toEqual(['node-a', 'node-b', null]);
+      // The device moves to node B: B's route wins, and A's late close does not erase it.
+      await b.store.connect('alice', 'a1', 'ca2');
+      expect(await a.store.disconnect('alice', 'a1', 'ca', 1)).toEqual({ wentOffline: false });
+      expect(await a.store.routesOf(['a1'])).toEqual(['node-b']);
+      expect(await b.store.disconnect('alice', 'a1', 'ca2', 2)).toEqual({ wentOffline: true });
+      expect(await a.store.routesOf(['a1'])).toEqual([null]);
+    });
+
+    it('takes the devices of a node that died offline within the TTL', async () => {
+      const prefix = `${run}:${fixtures++}`;
+      const ttlMs = 600;
+      const dying = await node(prefix, 'node-a', ttlMs);
+      const alive = await node(prefix, 'node-b', ttlMs);
+      await dying.store.connect('alice', 'a1', 'c1');
+      await alive.store.connect('bob', 'b1', 'c2');
+      // Refreshes keep both online well past one TTL.
+      const until = Date.now() + 2 * ttlMs;
+      await waitFor(() => Date.now() > until, 'two TTLs');
+      expect((await alive.store.status(['alice'])).get('alice')?.online).toBe(true);
+
+      await dying.store.stop(); // the node dies: no refresh, no disconnect
+      const diedAt = Date.now();
+      await waitFor(
+        async () => (await alive.store.status(['alice'])).get('alice')?.online === false,
+        'alice offline',
+        5_000,
+      );
+      expect(Date.now() - diedAt).toBeLessThanOrEqual(ttlMs + 500);
+      expect(await alive.store.onlineDevices(['alice', 'bob'])).toEqual(new Map([['bob', ['b1']]]));
+      await waitFor(async () => (await alive.store.routesOf(['a1']))[0] === null, 'route gone');
+      const lastSeen = (await alive.store.status(['alice'])).get('alice')?.lastSeen;
+      expect(lastSeen).toBeGreaterThan(diedAt - ttlMs);
+      expect(lastSeen).toBeLessThanOrEqual(Date.now());
+      // Bob, on the living node, stayed online throughout.
+      expect((await alive.store.status(['bob'])).get('bob')?.online).toBe(true);
+    });
+
+    it('registers its sockets again when Redis comes back empty after a restart', async () => {
+      const server = await startPrivateRedis();
+      try {
+        const privateLocation: RedisLocation = { kind: 'standalone', url: server.url };
+        const on = await openNode(privateLocation, 'p', 'node-a', 1_500);
+        opened.push(on);
+        await on.store.connect('alice', 'a1', 'c1');
+        await on.store.connect('alice', 'a2', 'c2');
+        await on.store.disconnect('alice', 'a2', 'c2', 5);
+        expect(on.store.localCount).toBe(1);
+
+        await server.kill();
+        await server.restart();
+        // Redis came back empty; the node's registrations come back as soon as it reconnects.
+        await waitFor(
+          async () =>
+            on.redis.status === 'ready' &&
+            (await on.store.onlineDevices(['alice'])).get('alice')?.[0] === 'a1',
+          'a1 registered again',
+        );
+        expect(await on.store.routesOf(['a1', 'a2'])).toEqual(['node-a', null]);
+        expect(await on.store.disconnect('alice', 'a1', 'c1', 9)).toEqual({ wentOffline: true });
+      } finally {
+        await server.close();
+      }
+    });
+  });
+});

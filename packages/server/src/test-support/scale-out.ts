@@ -1,0 +1,179 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { TEST_SERVICES } from './services.js';
+import { freePort } from './spawn-server.js';
+
+/**
+ * Helpers of the scale-out tests: a unique cluster name per test (so that runs sharing
+ * this machine's Redis and NATS never see each other's keys, subjects or streams),
+ * cleanup, empty PostgreSQL databases, and a private Redis server a test may kill.
+ */
+
+/** A `CLUSTER_NAME` no other run uses. */
+export function uniqueClusterName(): string {
+  return `sbt_${randomBytes(5).toString('hex')}`;
+}
+
+/** Resolves once `check` answers true; fails after `timeoutMs` with `what` in the message. */
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  what = 'condition',
+  timeoutMs = 10_000,
+): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > end) throw new Error(`${what}: not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Deletes every key of a cluster name from this machine's Redis. */
+export async function deleteRedisKeys(prefix: string, url: string = TEST_SERVICES.redis) {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(url, { lazyConnect: true });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Deletes every JetStream stream of a cluster name from this machine's NATS. */
+export async function deleteNatsStreams(prefix: string, url: string = TEST_SERVICES.nats) {
+  const { connect } = await import('@nats-io/transport-node');
+  const { jetstreamManager } = await import('@nats-io/jetstream');
+  const nc = await connect({ servers: url });
+  try {
+    const jsm = await jetstreamManager(nc);
+    for await (const name of jsm.streams.names()) {
+      if (name.startsWith(`${prefix}_`)) await jsm.streams.delete(name);
+    }
+  } finally {
+    await nc.close();
+  }
+}
+
+/** Removes what a cluster name left in Redis and NATS. */
+export async function cleanUpCluster(prefix: string): Promise<void> {
+  await Promise.all([deleteRedisKeys(prefix), deleteNatsStreams(prefix)]);
+}
+
+/** An empty PostgreSQL database for whole apps, dropped (connections and all) by `drop`. */
+export interface ScratchPostgres {
+  readonly url: string;
+  drop(): Promise<void>;
+}
+
+/** Creates an empty database with a random name on this machine's PostgreSQL. */
+export async function createScratchPostgres(): Promise<ScratchPostgres> {
+  const { default: pg } = await import('pg');
+  const name = `sb_scale_${randomBytes(6).toString('hex')}`;
+  const admin = async (statement: string) => {
+    const client = new pg.Client({ connectionString: TEST_SERVICES.postgres });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const url = new URL(TEST_SERVICES.postgres);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      // Pools end their sockets lazily: wait for them, so FORCE kills nobody mid-close.
+      const client = new pg.Client({ connectionString: TEST_SERVICES.postgres });
+      await client.connect();
+      try {
+        for (let i = 0; i < 100; i++) {
+          const { rows } = await client.query<{ n: string }>(
+            'SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1',
+            [name],
+          );
+          if (Number(rows[0]?.n ?? 0) === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+/** A `redis-server` of the test's own, on a port of its own, that the test may kill. */
+export interface PrivateRedis {
+  readonly url: string;
+  readonly port: number;
+  /** SIGKILLs the server (nothing is saved: it comes back empty). */
+  kill(): Promise<void>;
+  /** Starts it again on the same port and waits until it answers. */
+  restart(): Promise<void>;
+  /** Kills it and removes its directory. */
+  close(): Promise<void>;
+}
+
+/** Starts `redis-server --port <free> --save '' --appendonly no` in a temporary directory. */
+export async function startPrivateRedis(): Promise<PrivateRedis> {
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-redis-'));
+  let child: ChildProcess | null = null;
+  const start = async () => {
+    const started = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child = started;
+    await new Promise<void>((resolve, reject) => {
+      let output = '';
+      const timer = setTimeout(
+        () => reject(new Error(`redis-server did not start:\n${output}`)),
+        10_000,
+      );
+      started.stdout?.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('Ready to accept connections')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      started.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`redis-server exited with ${code}:\n${output}`));
+      });
+    });
+    started.stdout?.resume();
+  };
+  const kill = async () => {
+    const running = child;
+    child = null;
+    if (running === null || running.exitCode !== null) return;
+    const exited = new Promise((resolve) => running.once('exit', resolve));
+    running.kill('SIGKILL');
+    await exited;
+  };
+  await start();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    kill,
+    restart: start,
+    async close() {
+      await kill();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
