@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type BetterSqlite3 from 'better-sqlite3';
+import { LRUCache } from 'lru-cache';
 import type {
   Appended,
   Delivery,
@@ -21,6 +22,8 @@ const MAX_BATCH = 2_000;
  * (and WAL pages) would otherwise be paid by every one or two of them.
  */
 const MIN_COMMIT_INTERVAL_MS = 4;
+/** Devices whose last seq is kept in memory at most. */
+const SEQ_CACHE_DEVICES = 100_000;
 /** Rows deleted per statement by the sweep, so that it never holds the lock for long. */
 const SWEEP_CHUNK = 5_000;
 
@@ -58,6 +61,12 @@ export class SqliteInboxStore implements InboxStore {
   private lastCommit = 0;
   /** Seq counters read or advanced by the transaction being applied. */
   private seqs = new Map<string, number>();
+  /**
+   * Committed seq counters: this process is the only writer of the embedded inbox, so
+   * what it committed last is the truth, and a counter is read from the table only
+   * once. Cleared when a transaction fails, since it may have run ahead.
+   */
+  private readonly committedSeqs = new LRUCache<string, number>({ max: SEQ_CACHE_DEVICES });
 
   private readonly stmt;
   private readonly applyBatch: (batch: PendingDelivery[]) => DeliveryResult[];
@@ -77,7 +86,7 @@ export class SqliteInboxStore implements InboxStore {
       ),
       keyTs: db.prepare<[string], number>('SELECT ts FROM chat_message_keys WHERE key = ?').pluck(),
       insertKey: db.prepare<[string, number, number]>(
-        'INSERT INTO chat_message_keys (key, ts, expires_at) VALUES (?, ?, ?)',
+        'INSERT INTO chat_message_keys (key, ts, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
       ),
       insertItem: db.prepare<
         [
@@ -203,13 +212,17 @@ export class SqliteInboxStore implements InboxStore {
     try {
       this.seqs = new Map();
       results = this.applyBatch(batch);
+      for (const [deviceId, seq] of this.seqs) this.committedSeqs.set(deviceId, seq);
     } catch {
+      this.committedSeqs.clear();
       // One delivery failed and the batch was rolled back: apply each alone, so that
       // only the failing one fails.
       results = batch.map((op) => {
         this.seqs = new Map();
         try {
-          return this.applyOne(op.delivery);
+          const result = this.applyOne(op.delivery);
+          for (const [deviceId, seq] of this.seqs) this.committedSeqs.set(deviceId, seq);
+          return result;
         } catch (error) {
           return error instanceof Error ? error : new Error(String(error));
         }
@@ -232,16 +245,18 @@ export class SqliteInboxStore implements InboxStore {
   };
 
   private nextSeq(deviceId: string): number {
-    const seq = (this.seqs.get(deviceId) ?? this.stmt.lastSeq.get(deviceId) ?? 0) + 1;
+    const seq =
+      (this.seqs.get(deviceId) ??
+        this.committedSeqs.get(deviceId) ??
+        this.stmt.lastSeq.get(deviceId) ??
+        0) + 1;
     this.seqs.set(deviceId, seq);
     return seq;
   }
 
   private apply(d: Delivery): DeliveryResult {
-    if (d.key !== undefined) {
-      const existing = this.stmt.keyTs.get(d.key);
-      if (existing !== undefined) return { applied: false, ts: existing, appended: [] };
-      this.stmt.insertKey.run(d.key, d.ts, d.expiresAt);
+    if (d.key !== undefined && this.stmt.insertKey.run(d.key, d.ts, d.expiresAt).changes === 0) {
+      return { applied: false, ts: this.stmt.keyTs.get(d.key) ?? d.ts, appended: [] };
     }
     if (d.ack !== undefined) {
       this.release(this.stmt.deleteUpTo.all(d.ack.deviceId, d.ack.uptoSeq));
@@ -319,7 +334,9 @@ export class SqliteInboxStore implements InboxStore {
   }
 
   lastSeq(deviceId: string): Promise<number> {
-    return Promise.resolve(this.stmt.lastSeq.get(deviceId) ?? 0);
+    return Promise.resolve(
+      this.committedSeqs.get(deviceId) ?? this.stmt.lastSeq.get(deviceId) ?? 0,
+    );
   }
 
   messagesUpTo(deviceId: string, uptoSeq: number, exceptSender: string): Promise<MessageRef[]> {
@@ -345,6 +362,7 @@ export class SqliteInboxStore implements InboxStore {
       this.release(this.stmt.deleteDevice.all(deviceId));
       this.stmt.deleteSeq.run(deviceId);
     })();
+    this.committedSeqs.delete(deviceId);
   }
 
   async sweep(now: number): Promise<number> {
