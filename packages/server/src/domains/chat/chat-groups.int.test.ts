@@ -1,14 +1,26 @@
 import type { Group, GroupList } from '@switchboard/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callApi, loginUser, registerUser, type TestUser } from '../../test-support/accounts.js';
+import { servicesAvailable } from '../../test-support/services.js';
 import { startTestServer, type TestServer } from '../../test-support/test-app.js';
+import { createPostgresDatabase, type PostgresDatabase } from './test-support/postgres-url.js';
 import { TestSocket, type Frame } from './test-support/ws-client.js';
 
 const groupEvent = (groupId: string, event: string) => (f: Frame) =>
   f.type === 'group' && f.groupId === groupId && f.event === event;
 
-describe('chat: groups', () => {
+describe('chat: groups on SQLite', () => {
+  runGroupSuite(() => Promise.resolve(null));
+});
+
+describe.skipIf(!(await servicesAvailable(['postgres'])))('chat: groups on PostgreSQL', () => {
+  runGroupSuite(createPostgresDatabase);
+});
+
+/** The group flows, on the embedded SQLite (null) or on a PostgreSQL database. */
+function runGroupSuite(database: () => Promise<PostgresDatabase | null>) {
   let server: TestServer;
+  let postgres: PostgresDatabase | null;
   let alice: TestUser;
   let bob: TestUser;
   let carol: TestUser;
@@ -32,7 +44,11 @@ describe('chat: groups', () => {
   };
 
   beforeAll(async () => {
-    server = await startTestServer({ CHAT_MAX_GROUP_SIZE: '4' });
+    postgres = await database();
+    server = await startTestServer({
+      CHAT_MAX_GROUP_SIZE: '4',
+      ...(postgres === null ? {} : { DATABASE_URL: postgres.url, CLUSTER: 'false' }),
+    });
     alice = await registerUser(server.baseUrl);
     bob = await registerUser(server.baseUrl);
     carol = await registerUser(server.baseUrl);
@@ -41,6 +57,7 @@ describe('chat: groups', () => {
   afterAll(async () => {
     for (const s of sockets) s.close();
     await server.close();
+    await postgres?.drop();
   });
 
   it('creates a group whose creator is admin, seen by its members only', async () => {
@@ -308,4 +325,4 @@ describe('chat: groups', () => {
       nextCursor: null,
     });
   });
-});
+}

@@ -319,11 +319,13 @@ export class ChatGateway {
         return;
       case 'read': {
         const ids = frame.ids;
-        this.inOrder(c, () =>
-          this.deps.messages
+        // After the acks received before it, so that `delivered` comes before `read`.
+        this.inOrder(c, async () => {
+          if (c.acking !== null) await c.acking;
+          await this.deps.messages
             .read(c, ids)
-            .catch((error: unknown) => this.failWith(c, error, undefined)),
-        );
+            .catch((error: unknown) => this.failWith(c, error, undefined));
+        });
         return;
       }
       case 'typing':
