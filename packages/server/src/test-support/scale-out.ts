@@ -177,3 +177,71 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     },
   };
 }
+
+/** A `nats-server -js` of the test's own, with its own store, that the test may kill. */
+export interface PrivateNats {
+  readonly url: string;
+  readonly port: number;
+  /** SIGKILLs the server; its JetStream store stays on disk. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port and store, and waits until it is ready. */
+  restart(): Promise<void>;
+  /** Kills it and removes its store. */
+  close(): Promise<void>;
+}
+
+/** Starts `nats-server -js` on a free port with a store in a temporary directory. */
+export async function startPrivateNats(
+  options: { jetstream?: boolean } = {},
+): Promise<PrivateNats> {
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-nats-'));
+  let child: ChildProcess | null = null;
+  const jetstream = options.jetstream === false ? [] : ['-js', '-sd', dir];
+  const start = async () => {
+    const started = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), ...jetstream], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = started;
+    await new Promise<void>((resolve, reject) => {
+      let output = '';
+      const timer = setTimeout(
+        () => reject(new Error(`nats-server did not start:\n${output}`)),
+        15_000,
+      );
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('Server is ready')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      started.stdout?.on('data', onData);
+      started.stderr?.on('data', onData);
+      started.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`nats-server exited with ${code}:\n${output}`));
+      });
+    });
+  };
+  const kill = async () => {
+    const running = child;
+    child = null;
+    if (running === null || running.exitCode !== null) return;
+    const exited = new Promise((resolve) => running.once('exit', resolve));
+    running.kill('SIGKILL');
+    await exited;
+  };
+  await start();
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    kill,
+    restart: start,
+    async close() {
+      await kill();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

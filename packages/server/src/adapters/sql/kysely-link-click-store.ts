@@ -125,6 +125,14 @@ export class KyselyLinkClickStore implements ClickStore {
     }
   }
 
+  /**
+   * Writes a batch inside a transaction the caller opened: the cluster's click-stream
+   * writer records the batch id in the same one, so that a batch is counted once.
+   */
+  addClicksIn(trx: Transaction<Database>, batch: readonly LinkClicks[]): Promise<void> {
+    return this.#write(trx, batch);
+  }
+
   #writeNow(batch: readonly LinkClicks[]): void {
     const { addTotal, addRow } = this.#one;
     // A link deleted meanwhile: its total's update changes no row, and its rows' insert

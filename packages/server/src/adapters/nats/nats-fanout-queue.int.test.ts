@@ -1,0 +1,139 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { NatsLocation } from '../../config.js';
+import { runFanoutQueueContract } from '../../domains/chat/fanout-queue.contract.js';
+import type { FanoutJob } from '../../domains/chat/fanout-queue.js';
+import { createLogger } from '../../logger.js';
+import { deleteNatsStreams, uniqueClusterName, waitFor } from '../../test-support/scale-out.js';
+import { servicesAvailable, TEST_SERVICES } from '../../test-support/services.js';
+import { closeNats, openNats } from './nats-connection.js';
+import { NatsFanoutQueue, type NatsFanoutQueueOptions } from './nats-fanout-queue.js';
+
+const logger = createLogger('silent');
+const location: NatsLocation = {
+  servers: [TEST_SERVICES.nats],
+  user: undefined,
+  pass: undefined,
+  token: undefined,
+};
+
+function job(n: number): FanoutJob {
+  return {
+    kind: 'message',
+    id: `f:u:${n}`,
+    groupId: 'g',
+    from: { user: 'u', device: 'd' },
+    messageId: `m${n}`,
+    ts: n,
+    body: '"hi"',
+  };
+}
+
+/** A stream of its own; short leases so that a dead worker's job moves within the test. */
+async function fixture(overrides: Partial<NatsFanoutQueueOptions> = {}) {
+  const prefix = uniqueClusterName();
+  const options: NatsFanoutQueueOptions = {
+    prefix,
+    logger,
+    leaseMs: 600,
+    maxLeaseMs: 600,
+    retryDelayMs: 5,
+    ...overrides,
+  };
+  const nc = await openNats({ location, name: 'test', logger });
+  await NatsFanoutQueue.prepare(nc, options);
+  return {
+    nc,
+    options,
+    open: () => new NatsFanoutQueue(nc, options),
+    async dispose() {
+      await closeNats(nc);
+      await deleteNatsStreams(prefix);
+    },
+  };
+}
+
+describe.skipIf(!(await servicesAvailable(['nats'])))(NatsFanoutQueue.name, () => {
+  runFanoutQueueContract(() => fixture());
+
+  const disposers: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const dispose of disposers.splice(0)) await dispose();
+  });
+
+  it('gives a job another node never acknowledged to a worker of another node', async () => {
+    const f = await fixture();
+    disposers.push(() => f.dispose());
+    // Node A takes the job and its process hangs (no ack, no news after its lease).
+    const nodeB = await openNats({ location, name: 'node-b', logger });
+    disposers.unshift(() => closeNats(nodeB));
+    const a = f.open();
+    let takenByA = false;
+    a.start(async () => {
+      takenByA = true;
+      await new Promise(() => undefined);
+    });
+    await a.enqueue(job(1));
+    await waitFor(() => takenByA, 'A took the job');
+    const b = new NatsFanoutQueue(nodeB, f.options);
+    const seen: Array<{ job: FanoutJob; at: number }> = [];
+    const startedAt = Date.now();
+    b.start((j) => {
+      seen.push({ job: j, at: Date.now() });
+      return Promise.resolve();
+    });
+    await waitFor(() => seen.length === 1, 'B ran the job', 5_000);
+    expect(seen[0]!.job).toEqual(job(1));
+    expect(seen[0]!.at - startedAt).toBeGreaterThanOrEqual(100);
+    await b.drained();
+    await b.stop();
+  });
+
+  it('keeps a slow job with its worker while the worker says it is working', async () => {
+    const f = await fixture({ leaseMs: 300, maxLeaseMs: 60_000 });
+    disposers.push(() => f.dispose());
+    const runs: string[] = [];
+    const slow = f.open();
+    slow.start(async (j) => {
+      runs.push(`slow:${j.id}`);
+      await new Promise((resolve) => setTimeout(resolve, 1_200));
+    });
+    const other = f.open();
+    other.start((j) => {
+      runs.push(`other:${j.id}`);
+      return Promise.resolve();
+    });
+    await slow.enqueue(job(1));
+    await waitFor(() => runs.length >= 1, 'taken');
+    await slow.drained();
+    await slow.stop();
+    await other.stop();
+    // Four leases long, and never handed to the other worker.
+    expect(runs).toEqual([runs[0]]);
+  });
+
+  it('tries a failed job again later, with growing delays', async () => {
+    const f = await fixture({ retryDelayMs: 100 });
+    disposers.push(() => f.dispose());
+    const times: number[] = [];
+    const queue = f.open();
+    queue.start(() => {
+      times.push(Date.now());
+      return times.length < 3 ? Promise.reject(new Error('no')) : Promise.resolve();
+    });
+    await queue.enqueue(job(1));
+    await waitFor(() => times.length === 3, 'three attempts');
+    await queue.drained();
+    await queue.stop();
+    const [t1, t2, t3] = times as [number, number, number];
+    expect(t2 - t1).toBeGreaterThanOrEqual(90);
+    expect(t3 - t2).toBeGreaterThanOrEqual(190);
+  });
+
+  it('refuses to enqueue with SERVICE_UNAVAILABLE when the stream is gone', async () => {
+    const f = await fixture();
+    await deleteNatsStreams(f.options.prefix);
+    const queue = f.open();
+    await expect(queue.enqueue(job(1))).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    await f.dispose();
+  });
+});
