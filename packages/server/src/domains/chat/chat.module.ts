@@ -137,6 +137,7 @@ export function installChat(
       sendBufferBytes: env.CHAT_SEND_BUFFER_BYTES,
       framesPerSecond: env.CHAT_FRAMES_PER_SECOND,
       backlogPage: env.CHAT_BACKLOG_PAGE,
+      ...(deps.config.cluster === null ? {} : { nodeId: deps.config.cluster.nodeId }),
     },
   );
   app.server.on('upgrade', (request, socket, head: Buffer) => {

@@ -29,6 +29,11 @@ export interface GatewayOptions {
   readonly sendBufferBytes: number;
   readonly framesPerSecond: number;
   readonly backlogPage: number;
+  /**
+   * This node's name in a cluster: connection ids are `<nodeId>.<n>`, so that the
+   * routing table can tell which node holds a device. Random when not given.
+   */
+  readonly nodeId?: string;
 }
 
 /** What the gateway counts, for the metrics. */
@@ -183,7 +188,7 @@ export class ChatGateway {
   private readonly heartbeat: NodeJS.Timeout;
   private readonly authSweep: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
-  private readonly nodeId = randomBytes(6).toString('base64url');
+  private readonly nodeId: string;
   private nextConnection = 0;
   private tick = 0;
   /** Sockets not yet closed (the ones closing are still in `all` until they are gone). */
@@ -204,6 +209,7 @@ export class ChatGateway {
       maxPayload: WS_MAX_PAYLOAD,
       clientTracking: false,
     });
+    this.nodeId = options.nodeId ?? randomBytes(6).toString('base64url');
     this.burst = options.framesPerSecond * 2;
     this.pageBytes = Math.max(1, Math.floor(options.sendBufferBytes / 4));
     // One timer for every socket: a ping each interval, and a socket that answered

@@ -11,7 +11,11 @@ export interface PresenceStatus {
  * nodes refresh, so that a node that dies takes its devices offline.
  */
 export interface PresenceStore {
-  /** Registers a device's socket; answers whether its user just came online. */
+  /**
+   * Registers a device's socket; answers whether its user just came online. A
+   * `connectionId` is `<nodeId>.<n>`: the node that holds the socket is the part
+   * before the first dot (what a routing table needs).
+   */
   connect(userId: string, deviceId: string, connectionId: string): Promise<{ cameOnline: boolean }>;
   /**
    * Unregisters a socket, unless the device has connected again since (another
