@@ -15,7 +15,8 @@ import type { Redis } from 'ioredis';
  *   `<seq>\n<sender>\n<message id>\n<group id>`.
  * - `P e:<envelope>`: hash `p` (a payload shared by many devices), `x` (expiry),
  *   `n` (items pointing at it).
- * - `P k:<key>`: the `ts` of an idempotency key.
+ * - `P k:<key>`: `<ts>:<epoch>` of an idempotency key: its ts, and the mirror epoch it
+ *   was applied at (which tells a repair whether its copy covers it).
  * - `P r:<recipient>:<message id>`: hash sender -> `<state>:<expiresAt>:<group id>`,
  *   state 0 open, 1 delivered, 2 read (a tombstone, only written while a store is
  *   being repaired, so that a copy cannot bring a closed receipt back).
@@ -24,21 +25,28 @@ import type { Redis } from 'ioredis';
  *   devices, envelopes, keys and receipt hashes, for the sweep. Expiry is logical (the
  *   caller's `now`), as in the SQL stores; Redis TTLs are not used for it.
  *
- * Fences: a write carries the epoch of the mirror state its caller acted on. Mode `a`
- * (the store that fixes seqs) needs the store's epoch to be exactly that one, mode `f`
- * (a store that follows) refuses an epoch older than its own, mode `x` (repair) needs
- * it exactly; the empty mode is a store used alone. A refused write changes nothing and
- * fails with `STALE <the store's epoch>`.
+ * Fences: ARGV[1] is the prefix, and ARGV[2..4] the fence of a write: a mode, the
+ * epoch of the mirror state its caller acted on, and that state's seq base. Mode `a`
+ * (the store that fixes seqs) needs the store's epoch to be exactly the caller's;
+ * mode `f` (a store that follows) needs the same seq base (the same authority, in the
+ * same incarnation) and an epoch no older than `P minepoch` (set when a repair starts,
+ * so that nothing written before it lands in the store being refilled); mode `x`
+ * (repair) needs the epoch exactly; the empty mode is a store used alone. A refused
+ * write changes nothing and fails with `STALE <the store's epoch>`. `P base`,
+ * `P minepoch` and `P tomb` are written with the state record.
  */
 
 const PRELUDE = `
 local P = ARGV[1]
 local function str(n) return string.format('%d', n) end
-local function fence(mode, epoch)
+local function fence()
+  local mode, epoch = ARGV[2], ARGV[3]
   if mode == '' then return nil end
   local stored = redis.call('GET', P .. 'epoch') or '0'
   if mode == 'f' then
-    if tonumber(stored) > tonumber(epoch) then return stored end
+    local base = redis.call('GET', P .. 'base') or '0'
+    local floor = redis.call('GET', P .. 'minepoch') or '0'
+    if base ~= ARGV[4] or tonumber(epoch) < tonumber(floor) then return stored end
   elseif stored ~= epoch then
     return stored
   end
@@ -113,23 +121,26 @@ end
 
 /**
  * Applies a delivery where seqs are fixed (a store used alone, or the mirror's
- * authority). ARGV: P, fence mode, epoch, seq base, key, ts, expiresAt, ack device,
+ * authority). ARGV: fence (its seq base is where new seqs start), key, ts, expiresAt, ack device,
  * ack upto, then the receipt expectation (sender, message id, group id, n, recipients),
  * then n writes, then the receipt marks (status, recipient, n items, each: sender,
  * message id, n writes). A write is: body, envelope payload, sender, message id, group
- * id, n devices, devices. Answers `{0, ts}` for a known key, else `{1, ts, ack floor,
+ * id, n devices, devices. Answers `{0, ts, epoch}` for a known key, else `{1, ts, ack floor,
  * n seqs, seqs..., mark flags...}`.
  */
 export const APPLY_LUA = `${PRELUDE}
-local stale = fence(ARGV[2], ARGV[3])
+local stale = fence()
 if stale then return redis.error_reply('STALE ' .. stale) end
 local base = tonumber(ARGV[4])
 local key, ts, exp = ARGV[5], ARGV[6], ARGV[7]
 if key ~= '' then
   local kk = P .. 'k:' .. key
   local old = redis.call('GET', kk)
-  if old then return {0, old} end
-  redis.call('SET', kk, ts)
+  if old then
+    local c = string.find(old, ':', 1, true)
+    return {0, string.sub(old, 1, c - 1), string.sub(old, c + 1)}
+  end
+  redis.call('SET', kk, ts .. ':' .. ARGV[3])
   redis.call('ZADD', P .. 'xk', exp, key)
 end
 local floor = -1
@@ -209,26 +220,28 @@ return out
 
 /**
  * Replays on a store that follows what the authority did, with the authority's seqs.
- * Every step is idempotent and commutes with a repair copy. ARGV: P, fence mode,
- * epoch, key, ts, expiresAt, ack device, ack upto (as the authority applied it),
- * tombstones (1 while this store is being repaired), the receipt expectation (as in
- * APPLY), n envelopes (id, payload), n writes (body, sender, message id, group id, n,
- * then device and seq pairs), then the marks that applied (status, recipient, n, each:
- * sender, message id, group id).
+ * Every step is idempotent and commutes with a repair copy. ARGV: fence, key, ts,
+ * expiresAt, ack device, ack upto (as the authority applied it), the receipt
+ * expectation (as in APPLY), n envelopes (id, payload), n writes (body, sender, message
+ * id, group id, n, then device and seq pairs), then the marks that applied (status,
+ * recipient, n, each: sender, message id, group id). Read marks leave tombstones while
+ * the store is being repaired (`P tomb`).
  */
 export const FOLLOW_LUA = `${PRELUDE}
-local stale = fence(ARGV[2], ARGV[3])
+local stale = fence()
 if stale then return redis.error_reply('STALE ' .. stale) end
-local key, ts, exp = ARGV[4], ARGV[5], ARGV[6]
-local tombs = ARGV[9] == '1'
+local key, ts, exp = ARGV[5], ARGV[6], ARGV[7]
+local tombs = redis.call('EXISTS', P .. 'tomb') == 1
 if key ~= '' then
-  if redis.call('SET', P .. 'k:' .. key, ts, 'NX') then redis.call('ZADD', P .. 'xk', exp, key) end
+  if redis.call('SET', P .. 'k:' .. key, ts .. ':' .. ARGV[3], 'NX') then
+    redis.call('ZADD', P .. 'xk', exp, key)
+  end
 end
-if ARGV[7] ~= '' then
-  local upto = tonumber(ARGV[8])
+if ARGV[8] ~= '' then
+  local upto = tonumber(ARGV[9])
   if upto > 0 then
-    delete_upto(ARGV[7], upto)
-    raise_floor(ARGV[7], upto)
+    delete_upto(ARGV[8], upto)
+    raise_floor(ARGV[8], upto)
   end
 end
 local i = expect_receipts(10, exp)
@@ -284,14 +297,14 @@ return 1
 
 /**
  * Stores envelope payloads ahead of the items that will point at them: the part of a
- * mirrored write that does not wait for the seqs. ARGV: P, fence mode, epoch, n, then
+ * mirrored write that does not wait for the seqs. ARGV: fence, n, then
  * id, payload, expiresAt triples.
  */
 export const ENVELOPES_LUA = `${PRELUDE}
-local stale = fence(ARGV[2], ARGV[3])
+local stale = fence()
 if stale then return redis.error_reply('STALE ' .. stale) end
-local n = tonumber(ARGV[4])
-for j = 5, 4 + n * 3, 3 do
+local n = tonumber(ARGV[5])
+for j = 6, 5 + n * 3, 3 do
   local ek = P .. 'e:' .. ARGV[j]
   redis.call('HSETNX', ek, 'p', ARGV[j + 1])
   redis.call('HSETNX', ek, 'x', ARGV[j + 2])
@@ -302,16 +315,16 @@ return 1
 
 /**
  * A device's items after a seq, oldest first, not expired, envelopes resolved.
- * ARGV: P, fence mode, epoch, device, after, limit, now. Answers seq, payload pairs.
+ * ARGV: fence, device, after, limit, now. Answers seq, payload pairs.
  */
 export const READ_LUA = `${PRELUDE}
-local stale = fence(ARGV[2], ARGV[3])
+local stale = fence()
 if stale then return redis.error_reply('STALE ' .. stale) end
-local ik = P .. 'i:' .. ARGV[4]
-local limit = tonumber(ARGV[6])
-local now = tonumber(ARGV[7])
+local ik = P .. 'i:' .. ARGV[5]
+local limit = tonumber(ARGV[7])
+local now = tonumber(ARGV[8])
 local out = {}
-local start = '(' .. ARGV[5]
+local start = '(' .. ARGV[6]
 local shared = {}
 while true do
   local batch = redis.call('ZRANGE', ik, start, '+inf', 'BYSCORE', 'LIMIT', 0, limit)
@@ -360,11 +373,11 @@ end
 return out
 `;
 
-/** Forgets a device and leaves a tombstone for repairs. ARGV: P, fence mode, epoch, device. */
+/** Forgets a device and leaves a tombstone for repairs. ARGV: fence, device. */
 export const DROP_LUA = `${PRELUDE}
-local stale = fence(ARGV[2], ARGV[3])
+local stale = fence()
 if stale then return redis.error_reply('STALE ' .. stale) end
-local dev = ARGV[4]
+local dev = ARGV[5]
 release(redis.call('ZRANGE', P .. 'i:' .. dev, 0, -1))
 redis.call('DEL', P .. 'i:' .. dev, P .. 'm:' .. dev, P .. 'd:' .. dev)
 redis.call('ZREM', P .. 'xd', dev)
@@ -374,14 +387,14 @@ return 1
 
 /**
  * One step of the sweep: at most ARGV[4] devices, envelopes, keys and receipt hashes
- * whose expiry passed. ARGV: P, fence mode, epoch, limit, now. Answers the items
+ * whose expiry passed. ARGV: fence, limit, now. Answers the items
  * deleted and 1 if more may remain.
  */
 export const SWEEP_LUA = `${PRELUDE}
-local stale = fence(ARGV[2], ARGV[3])
+local stale = fence()
 if stale then return redis.error_reply('STALE ' .. stale) end
-local limit = tonumber(ARGV[4])
-local now = ARGV[5]
+local limit = tonumber(ARGV[5])
+local now = ARGV[6]
 local nnow = tonumber(now)
 local items = 0
 local more = 0
@@ -419,16 +432,22 @@ return {items, more}
 `;
 
 /**
- * Writes a mirror state if it is newer than the stored one. ARGV: P, epoch, JSON.
- * Answers `{1}`, or `{0, stored epoch, stored JSON}`.
+ * Writes a mirror state if it is newer than the stored one (or the same one again), with the seq base writes
+ * that follow must carry, whether read receipts leave tombstones (while this store is
+ * repaired), and (unless empty) the oldest epoch a follow write may come from. ARGV:
+ * P, epoch, JSON, seq base, tombstones (1/0), min epoch. Answers `{1}`, or
+ * `{0, stored epoch, stored JSON}`.
  */
 export const STATE_CAS_LUA = `${PRELUDE}
 local stored = redis.call('GET', P .. 'epoch') or '0'
-if tonumber(stored) >= tonumber(ARGV[2]) then
-  return {0, stored, redis.call('GET', P .. 'state') or ''}
-end
+local current = redis.call('GET', P .. 'state') or ''
+local s, n = tonumber(stored), tonumber(ARGV[2])
+if s > n or (s == n and current ~= ARGV[3]) then return {0, stored, current} end
 redis.call('SET', P .. 'epoch', ARGV[2])
 redis.call('SET', P .. 'state', ARGV[3])
+redis.call('SET', P .. 'base', ARGV[4])
+if ARGV[5] == '1' then redis.call('SET', P .. 'tomb', '1') else redis.call('DEL', P .. 'tomb') end
+if ARGV[6] ~= '' then redis.call('SET', P .. 'minepoch', ARGV[6]) end
 return {1}
 `;
 
@@ -459,12 +478,12 @@ if redis.call('GET', P .. 'repair') == ARGV[2] then redis.call('DEL', P .. 'repa
 return 1
 `;
 
-/** Deletes keys of a store being emptied for a repair. ARGV: P, fence mode, epoch, keys... */
+/** Deletes keys of a store being emptied for a repair. ARGV: fence, keys... */
 export const UNLINK_LUA = `${PRELUDE}
-local stale = fence(ARGV[2], ARGV[3])
+local stale = fence()
 if stale then return redis.error_reply('STALE ' .. stale) end
-for j = 4, #ARGV do redis.call('UNLINK', ARGV[j]) end
-return #ARGV - 3
+for j = 5, #ARGV do redis.call('UNLINK', ARGV[j]) end
+return #ARGV - 4
 `;
 
 /**
@@ -498,14 +517,14 @@ return {devices, envelopes}
 
 /**
  * Merges a snapshot into a store being repaired, without undoing what it received
- * since. ARGV: P, fence mode, epoch, now, n envelopes (id, payload, expiry), n devices
+ * since. ARGV: fence, now, n envelopes (id, payload, expiry), n devices
  * (device, last, acked, n items, items..., n refs, refs...).
  */
 export const MERGE_DEVICES_LUA = `${PRELUDE}
-local stale = fence(ARGV[2], ARGV[3])
+local stale = fence()
 if stale then return redis.error_reply('STALE ' .. stale) end
-local now = tonumber(ARGV[4])
-local i = 5
+local now = tonumber(ARGV[5])
+local i = 6
 local envelopes = tonumber(ARGV[i])
 i = i + 1
 for _ = 1, envelopes do
@@ -569,12 +588,12 @@ end
 return out
 `;
 
-/** Merges idempotency keys. ARGV: P, fence mode, epoch, now, key, ts, expiry triples. */
+/** Merges idempotency keys. ARGV: fence, now, key, ts, expiry triples. */
 export const MERGE_KEYS_LUA = `${PRELUDE}
-local stale = fence(ARGV[2], ARGV[3])
+local stale = fence()
 if stale then return redis.error_reply('STALE ' .. stale) end
-local now = tonumber(ARGV[4])
-for j = 5, #ARGV, 3 do
+local now = tonumber(ARGV[5])
+for j = 6, #ARGV, 3 do
   if tonumber(ARGV[j + 2]) > now then
     redis.call('SET', P .. 'k:' .. ARGV[j], ARGV[j + 1], 'NX')
     redis.call('ZADD', P .. 'xk', ARGV[j + 2], ARGV[j])
@@ -602,13 +621,13 @@ return out
 
 /**
  * Merges receipt state: the furthest state wins (open < delivered < read). ARGV: P,
- * fence mode, epoch, now, member, sender, value triples.
+ * fence, now, member, sender, value triples.
  */
 export const MERGE_RECEIPTS_LUA = `${PRELUDE}
-local stale = fence(ARGV[2], ARGV[3])
+local stale = fence()
 if stale then return redis.error_reply('STALE ' .. stale) end
-local now = tonumber(ARGV[4])
-for j = 5, #ARGV, 3 do
+local now = tonumber(ARGV[5])
+for j = 6, #ARGV, 3 do
   local member, sender, v = ARGV[j], ARGV[j + 1], ARGV[j + 2]
   local c1 = string.find(v, ':', 1, true)
   local c2 = string.find(v, ':', c1 + 1, true)

@@ -30,10 +30,12 @@ const COPY_CHUNK = 200;
 export interface Fence {
   readonly mode: '' | 'a' | 'f' | 'x';
   readonly epoch: number;
+  /** The seq base of the mirror state: new seqs start above it (see docs/scaling.md). */
+  readonly seqBase: number;
 }
 
 /** The fence of a store used alone. */
-export const UNFENCED: Fence = { mode: '', epoch: 0 };
+export const UNFENCED: Fence = { mode: '', epoch: 0, seqBase: 0 };
 
 /** A store refused a write made for an older mirror state: the caller must reload it. */
 export class StaleEpochError extends Error {
@@ -78,6 +80,8 @@ export interface AppliedDelivery {
   readonly result: DeliveryResult;
   /** Null for a duplicate (nothing was written). */
   readonly effects: FollowerEffects | null;
+  /** For a duplicate: the mirror epoch its key was first applied at. */
+  readonly keyEpoch: number;
 }
 
 /** What a repair copies of one device. */
@@ -152,7 +156,7 @@ export class RedisInboxStore implements InboxStore {
 
   async deliver(delivery: Delivery): Promise<DeliveryResult> {
     if (this.closed) throw new Error('the inbox store is closed');
-    const applied = await this.apply(prepareDelivery(delivery), UNFENCED, 0);
+    const applied = await this.apply(prepareDelivery(delivery), UNFENCED);
     return applied.result;
   }
 
@@ -206,8 +210,7 @@ export class RedisInboxStore implements InboxStore {
   }
 
   async keyTs(key: string): Promise<number | null> {
-    const ts = await this.client.get(`${this.prefix}k:${key}`);
-    return ts === null ? null : Number(ts);
+    return (await this.keyInfo(key))?.ts ?? null;
   }
 
   dropDevice(deviceId: string): Promise<void> {
@@ -226,16 +229,13 @@ export class RedisInboxStore implements InboxStore {
   // ------------------------------------------------------------------ the mirror's tools
 
   /**
-   * Applies a delivery where seqs are fixed: new seqs start above `seqBase` (the
-   * mirror raises it whenever another store starts fixing seqs).
+   * Applies a delivery where seqs are fixed: new seqs start above the fence's seq base
+   * (the mirror raises it whenever another store starts fixing seqs).
    */
-  async apply(prepared: PreparedDelivery, fence: Fence, seqBase: number): Promise<AppliedDelivery> {
+  async apply(prepared: PreparedDelivery, fence: Fence): Promise<AppliedDelivery> {
     const d = prepared.delivery;
     const args: Array<string | number> = [
-      this.prefix,
-      fence.mode,
-      fence.epoch,
-      seqBase,
+      ...this.fenceArgs(fence),
       d.key ?? '',
       d.ts,
       d.expiresAt,
@@ -253,7 +253,11 @@ export class RedisInboxStore implements InboxStore {
     }
     const reply = (await this.run('apply', args)) as Array<number | string>;
     if (Number(reply[0]) === 0) {
-      return { result: { applied: false, ts: Number(reply[1]), appended: [] }, effects: null };
+      return {
+        result: { applied: false, ts: Number(reply[1]), appended: [] },
+        effects: null,
+        keyEpoch: Number(reply[2]),
+      };
     }
     const ackUpto = Number(reply[2]);
     const seqCount = Number(reply[3]);
@@ -280,31 +284,23 @@ export class RedisInboxStore implements InboxStore {
     return {
       result: { applied: true, ts: d.ts, appended },
       effects: { prepared, ackUpto, writes, marked },
+      keyEpoch: fence.epoch,
     };
   }
 
   /**
-   * Replays an applied delivery with the seqs the authority gave. `tombstones` while
-   * this store is being repaired; `envelopesSent` when `putEnvelopes` already stored
-   * the top-level writes' envelopes here.
+   * Replays an applied delivery with the seqs the authority gave. `envelopesSent` when
+   * `putEnvelopes` already stored the top-level writes' envelopes here.
    */
-  async follow(
-    effects: FollowerEffects,
-    fence: Fence,
-    tombstones: boolean,
-    envelopesSent: boolean,
-  ): Promise<void> {
+  async follow(effects: FollowerEffects, fence: Fence, envelopesSent: boolean): Promise<void> {
     const d = effects.prepared.delivery;
     const args: Array<string | number> = [
-      this.prefix,
-      fence.mode,
-      fence.epoch,
+      ...this.fenceArgs(fence),
       d.key ?? '',
       d.ts,
       d.expiresAt,
       d.ack === undefined || effects.ackUpto <= 0 ? '' : d.ack.deviceId,
       effects.ackUpto,
-      tombstones ? '1' : '0',
     ];
     pushExpectation(args, d);
     const topLevel = new Set(effects.prepared.writes);
@@ -327,7 +323,7 @@ export class RedisInboxStore implements InboxStore {
 
   /** Stores the envelopes of a delivery's writes ahead of its items (see `follow`). */
   async putEnvelopes(prepared: PreparedDelivery, fence: Fence): Promise<boolean> {
-    const args: Array<string | number> = [this.prefix, fence.mode, fence.epoch, 0];
+    const args: Array<string | number> = [...this.fenceArgs(fence), 0];
     let n = 0;
     for (const write of prepared.writes) {
       if (write.envelopeId === null) continue;
@@ -335,7 +331,7 @@ export class RedisInboxStore implements InboxStore {
       n++;
     }
     if (n === 0) return false;
-    args[3] = n;
+    args[4] = n;
     await this.run('envelopes', args);
     return true;
   }
@@ -350,9 +346,7 @@ export class RedisInboxStore implements InboxStore {
   ): Promise<InboxItem[]> {
     if (limit <= 0) return [];
     const flat = (await this.run('read', [
-      this.prefix,
-      fence.mode,
-      fence.epoch,
+      ...this.fenceArgs(fence),
       deviceId,
       afterSeq,
       limit,
@@ -367,7 +361,7 @@ export class RedisInboxStore implements InboxStore {
 
   /** `dropDevice` with a fence. */
   async dropFenced(deviceId: string, fence: Fence): Promise<void> {
-    await this.run('drop', [this.prefix, fence.mode, fence.epoch, deviceId]);
+    await this.run('drop', [...this.fenceArgs(fence), deviceId]);
   }
 
   /** `sweep` with a fence. */
@@ -375,15 +369,21 @@ export class RedisInboxStore implements InboxStore {
     let items = 0;
     for (;;) {
       const [deleted, more] = (await this.run('sweep', [
-        this.prefix,
-        fence.mode,
-        fence.epoch,
+        ...this.fenceArgs(fence),
         SWEEP_CHUNK,
         now,
       ])) as [number, number];
       items += Number(deleted);
       if (Number(more) === 0) return items;
     }
+  }
+
+  /** An idempotency key's ts and the mirror epoch it was applied at, or null. */
+  async keyInfo(key: string): Promise<{ ts: number; epoch: number } | null> {
+    const value = await this.client.get(`${this.prefix}k:${key}`);
+    if (value === null) return null;
+    const colon = value.indexOf(':');
+    return { ts: Number(value.slice(0, colon)), epoch: Number(value.slice(colon + 1)) };
   }
 
   /** This store's identity and its server's run id (the id is created on first contact). */
@@ -402,16 +402,24 @@ export class RedisInboxStore implements InboxStore {
     return { epoch: Number(epoch), json };
   }
 
-  /** Stores a mirror state unless this store already has one at least as new. */
+  /**
+   * Stores a mirror state unless this store already has one at least as new, with the
+   * seq base follow writes must carry, whether read marks leave tombstones here (while
+   * it is repaired), and, if given, the oldest epoch a follow write may come from.
+   */
   async storeState(
-    epoch: number,
-    json: string,
+    record: { epoch: number; json: string; seqBase: number },
+    tombstones: boolean,
+    minEpoch: number | null,
   ): Promise<{ stored: true } | { stored: false; epoch: number; json: string }> {
-    const reply = (await INBOX_SCRIPTS.stateCas.run(this.client, [this.prefix, epoch, json])) as [
-      number,
-      string?,
-      string?,
-    ];
+    const reply = (await INBOX_SCRIPTS.stateCas.run(this.client, [
+      this.prefix,
+      record.epoch,
+      record.json,
+      record.seqBase,
+      tombstones ? '1' : '0',
+      minEpoch ?? '',
+    ])) as [number, string?, string?];
     if (Number(reply[0]) === 1) return { stored: true };
     return { stored: false, epoch: Number(reply[1]), json: reply[2] ?? '' };
   }
@@ -428,12 +436,14 @@ export class RedisInboxStore implements InboxStore {
 
   /** Deletes every inbox key of this store (not its identity, state or lease). */
   async wipe(fence: Fence): Promise<number> {
-    const keep = new Set(['epoch', 'state', 'id', 'repair'].map((k) => this.prefix + k));
+    const keep = new Set(
+      ['epoch', 'state', 'id', 'repair', 'base', 'minepoch', 'tomb'].map((k) => this.prefix + k),
+    );
     let deleted = 0;
     await this.scan('*', async (keys) => {
       const doomed = keys.filter((k) => !keep.has(k));
       if (doomed.length === 0) return;
-      await this.run('unlink', [this.prefix, fence.mode, fence.epoch].concat(doomed));
+      await this.run('unlink', this.fenceArgs(fence).concat(doomed));
       deleted += doomed.length;
     });
     return deleted;
@@ -477,7 +487,7 @@ export class RedisInboxStore implements InboxStore {
 
   /** Merges a snapshot into this store (being repaired); answers the items added. */
   async mergeDevices(snapshot: DevicesSnapshot, fence: Fence, now: number): Promise<number> {
-    const args: Array<string | number> = [this.prefix, fence.mode, fence.epoch, now];
+    const args: Array<string | number> = [...this.fenceArgs(fence), now];
     args.push(snapshot.envelopes.length);
     for (const envelope of snapshot.envelopes) args.push(...envelope);
     args.push(snapshot.devices.length);
@@ -498,7 +508,7 @@ export class RedisInboxStore implements InboxStore {
   /** Merges key triples from `snapshotKeys`. */
   async mergeKeys(triples: readonly string[], fence: Fence, now: number): Promise<void> {
     if (triples.length === 0) return;
-    await this.run('mergeKeys', [this.prefix, fence.mode, fence.epoch, now].concat(triples));
+    await this.run('mergeKeys', [...this.fenceArgs(fence), now].concat(triples));
   }
 
   /** Receipt state triples of some hashes, for a repair copy. */
@@ -509,7 +519,11 @@ export class RedisInboxStore implements InboxStore {
   /** Merges receipt triples from `snapshotReceipts`. */
   async mergeReceipts(triples: readonly string[], fence: Fence, now: number): Promise<void> {
     if (triples.length === 0) return;
-    await this.run('mergeReceipts', [this.prefix, fence.mode, fence.epoch, now].concat(triples));
+    await this.run('mergeReceipts', [...this.fenceArgs(fence), now].concat(triples));
+  }
+
+  private fenceArgs(fence: Fence): Array<string | number> {
+    return [this.prefix, fence.mode, fence.epoch, fence.seqBase];
   }
 
   private async scan(pattern: string, visit: (keys: string[]) => Promise<void>): Promise<void> {
