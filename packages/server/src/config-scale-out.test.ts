@@ -34,6 +34,7 @@ describe(`${parseConfig.name}: scale-out`, () => {
         pass: undefined,
         token: undefined,
       },
+      natsReplicas: 1,
       presenceTtlMs: 9000,
     });
     expect(config.chatInbox).toEqual({ kind: 'database' });

@@ -197,6 +197,11 @@ export const ENV_SCHEMA = z.object({
     .describe(
       'Comma-separated NATS servers with JetStream, `nats://[user:password@]host:4222` (`tls://` for TLS)',
     ),
+  NATS_REPLICAS: int(1, 5)
+    .default(1)
+    .describe(
+      'Copies JetStream keeps of the fan-out and click streams (up to the NATS servers in the cluster)',
+    ),
   PRESENCE_TTL_MS: int(1_000, 10 * 60_000)
     .default(30_000)
     .describe(
@@ -270,6 +275,8 @@ export interface ClusterConfig {
   readonly nodeId: string;
   readonly redis: RedisLocation;
   readonly nats: NatsLocation;
+  /** Copies of each JetStream stream. */
+  readonly natsReplicas: number;
   readonly presenceTtlMs: number;
 }
 
@@ -436,6 +443,7 @@ function parseScaleOut(
       nodeId: env.NODE_ID ?? randomBytes(5).toString('hex'),
       redis,
       nats,
+      natsReplicas: env.NATS_REPLICAS,
       presenceTtlMs: env.PRESENCE_TTL_MS,
     }),
     chatInbox,

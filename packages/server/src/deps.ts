@@ -4,9 +4,11 @@ import { memoryRateLimiters } from './adapters/memory/memory-rate-limiter.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { openDatabase, type DatabaseHandle } from './db/database.js';
+import type { InboxStore } from './domains/chat/inbox-store.js';
 import type { Logger } from './logger.js';
 import { createMetricsRegistry } from './observability/metrics.js';
 import type { RateLimiterFactory } from './rate-limit/rate-limiter.js';
+import type { ScaleOut } from './scale-out.js';
 
 /** A named check `/readyz` runs; it throws when its dependency cannot serve. */
 export interface ReadinessCheck {
@@ -26,6 +28,16 @@ export interface Deps {
   readonly clock: Clock;
   readonly database: DatabaseHandle;
   readonly rateLimiters: RateLimiterFactory;
+  /**
+   * The engines the nodes of a cluster share (Redis, NATS) and the adapters on them,
+   * which the domain modules pick instead of the in-process ones; null on one node.
+   */
+  readonly scaleOut: ScaleOut | null;
+  /**
+   * The chat inboxes when they are not the database's own (the mirrored inbox of
+   * `CHAT_INBOX_STORES`); the chat module closes it. Null: the database's.
+   */
+  readonly chatInbox: InboxStore | null;
   /** Checks `/readyz` runs besides the database. */
   readonly readiness: ReadinessCheck[];
   /** Closes every connection, in reverse order of opening; after the app has closed. */
@@ -37,7 +49,11 @@ export interface DepsOverrides {
   clock?: Clock;
 }
 
-/** Opens the connections the configuration asks for and picks the adapters. */
+/**
+ * Opens the connections the configuration asks for and picks the adapters. A
+ * connection that cannot be opened stops the start with a sentence naming it, after
+ * closing those already open.
+ */
 export async function buildDeps(
   config: Config,
   logger: Logger,
@@ -45,24 +61,57 @@ export async function buildDeps(
 ): Promise<Deps> {
   fs.mkdirSync(config.dataDir, { recursive: true });
   const closers: Array<() => Promise<void>> = [];
-  const database = await openDatabase(config.database, logger);
-  closers.push(() => database.close());
-  return {
-    config,
-    logger,
-    metrics: createMetricsRegistry(),
-    clock: overrides.clock ?? systemClock,
-    database,
-    rateLimiters: memoryRateLimiters,
-    readiness: [],
-    async close() {
-      for (const close of closers.reverse()) {
-        try {
-          await close();
-        } catch (error) {
-          logger.warn({ err: error }, 'error while closing a connection');
-        }
+  const close = async () => {
+    for (const closer of closers.reverse()) {
+      try {
+        await closer();
+      } catch (error) {
+        logger.warn({ err: error }, 'error while closing a connection');
       }
-    },
+    }
   };
+  try {
+    const database = await openDatabase(config.database, logger);
+    closers.push(() => database.close());
+    let scaleOut: ScaleOut | null = null;
+    if (config.cluster !== null) {
+      // Loaded only here, so that the embedded default never loads ioredis or NATS.
+      const { openScaleOut } = await import('./scale-out.js');
+      const opened = await openScaleOut(config.cluster, logger);
+      closers.push(() => opened.close());
+      scaleOut = opened;
+    }
+    const chatInbox = config.services.chat ? await openChatInbox(config, database, logger) : null;
+    return {
+      config,
+      logger,
+      metrics: createMetricsRegistry(),
+      clock: overrides.clock ?? systemClock,
+      database,
+      rateLimiters: scaleOut?.rateLimiters ?? memoryRateLimiters,
+      scaleOut,
+      chatInbox,
+      readiness: [...(scaleOut?.readiness ?? [])],
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/**
+ * The inbox store `CHAT_INBOX_STORES` names: null for the database's own. The
+ * mirrored inbox (two stores written in parallel, docs/scaling.md) plugs in here,
+ * loaded with `await import(...)` like the other scale-out adapters.
+ */
+function openChatInbox(
+  config: Config,
+  _database: DatabaseHandle,
+  _logger: Logger,
+): Promise<InboxStore | null> {
+  if (config.chatInbox.kind === 'database') return Promise.resolve(null);
+  return Promise.reject(
+    new Error('CHAT_INBOX_STORES: the mirrored inbox is not part of this build yet'),
+  );
 }

@@ -42,11 +42,13 @@ export interface AccountsModule {
 const IDLE_SWEEP_MS = 60 * 60 * 1000;
 
 /** Builds the accounts service on the configured stores and registers its routes. */
-export function installAccounts(app: FastifyInstance, deps: Deps): Promise<AccountsModule> {
+export async function installAccounts(app: FastifyInstance, deps: Deps): Promise<AccountsModule> {
   const { env } = deps.config;
   const logger = deps.logger.child({ domain: 'accounts' });
   const store = new KyselyAccountStore(deps.database.db);
   const directory = new DeviceDirectory(store, logger);
+  // In a cluster every node hears every device change (revocations close sockets anywhere).
+  await deps.scaleOut?.shareDeviceChanges(directory);
   const service = new AccountService(store, directory, deps.clock, logger, {
     registrationOpen: env.REGISTRATION_OPEN,
     maxDevicesPerUser: env.AUTH_MAX_DEVICES_PER_USER,
@@ -92,12 +94,12 @@ export function installAccounts(app: FastifyInstance, deps: Deps): Promise<Accou
     await service.flush();
   });
 
-  return Promise.resolve({
+  return {
     auth,
     authenticate,
     devicesOf: (userId) => directory.devicesOf(userId),
     usersById: (userIds) => service.usersById(userIds),
     onDeviceChange: (listener) => directory.onDeviceChange(listener),
     service,
-  });
+  };
 }

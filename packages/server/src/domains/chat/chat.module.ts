@@ -32,7 +32,7 @@ export interface ChatModule {
 const DAY_MS = 86_400_000;
 
 /** Builds the chat services, the WebSocket gateway at `/ws` and the chat routes. */
-export function installChat(
+export async function installChat(
   app: FastifyInstance,
   deps: Deps,
   accounts: AccountsModule,
@@ -56,12 +56,13 @@ export function installChat(
     registers: [deps.metrics],
   });
   const inbox: InboxStore =
-    sqlite === null
+    deps.chatInbox ??
+    (sqlite === null
       ? new KyselyInboxStore(db)
       : new SqliteInboxStore(sqlite, (deliveries, seconds) => {
           commits.observe(deliveries);
           commitSeconds.observe(seconds);
-        });
+        }));
   const frames = new Counter({
     name: 'chat_frames_received_total',
     help: 'WebSocket frames received and valid, by type',
@@ -76,9 +77,12 @@ export function installChat(
   });
   const groups = new KyselyGroupStore(db);
   const contacts = new KyselyContactStore(db);
-  const queue = new KyselyFanoutQueue(db, logger);
-  const bus = new MemoryChatBus();
-  const presenceStore = new MemoryPresenceStore();
+  // A cluster: fan-out on JetStream, delivery between nodes on NATS, presence in Redis.
+  const { scaleOut } = deps;
+  const queue =
+    scaleOut !== null ? await scaleOut.fanoutQueue(logger) : new KyselyFanoutQueue(db, logger);
+  const bus = scaleOut !== null ? await scaleOut.chatBus() : new MemoryChatBus();
+  const presenceStore = scaleOut?.presenceStore() ?? new MemoryPresenceStore();
 
   const users = new UserDirectory(accounts);
   const blocks = new BlockService(new KyselyBlockStore(db), users, deps.clock, bus);
@@ -204,9 +208,9 @@ export function installChat(
     await inbox.close();
   });
 
-  return Promise.resolve({
+  return {
     connectionCount: () => gateway.connectionCount,
     sweep: () => messages.sweep(),
     fanoutDrained: () => queue.drained(),
-  });
+  };
 }

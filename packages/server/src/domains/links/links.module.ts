@@ -1,7 +1,10 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge } from 'prom-client';
 import { MemoryLinkCache } from '../../adapters/memory/memory-link-cache.js';
+import { PostgresLinkIdAllocator } from '../../adapters/postgres/postgres-link-id-allocator.js';
+import { loadOrCreateSharedLinkKey } from '../../adapters/postgres/postgres-link-key.js';
 import { KyselyLinkClickStore } from '../../adapters/sql/kysely-link-click-store.js';
 import { KyselyLinkIdAllocator } from '../../adapters/sql/kysely-link-id-allocator.js';
 import { KyselyLinkStore } from '../../adapters/sql/kysely-link-store.js';
@@ -10,7 +13,7 @@ import type { AccountsModule } from '../accounts/accounts.module.js';
 import { ClickAggregator } from './click-aggregator.js';
 import { CodeGenerator } from './code-generator.js';
 import { createCodePermutation } from './code-permutation.js';
-import { loadOrCreateLinkKey } from './link-key-file.js';
+import { LINK_KEY_FILE, loadOrCreateLinkKey } from './link-key-file.js';
 import { QrRenderer } from './link-qr.js';
 import { LinkService } from './link-service.js';
 import { registerLinkRoutes } from './links.routes.js';
@@ -52,17 +55,36 @@ export async function installLinks(
     blocklist,
   });
 
-  const cache = new MemoryLinkCache({
+  // Adapters: a cluster shares its cache, its click stream and its link key; PostgreSQL
+  // hands out ids from a sequence; the embedded default keeps all of it in-process.
+  const cacheOptions = {
     size: env.LINK_CACHE_SIZE,
     negativeTtlMs: env.LINK_NEGATIVE_CACHE_MS,
     clock,
-  });
+  };
+  const cache =
+    deps.scaleOut !== null
+      ? await deps.scaleOut.linkCache(cacheOptions)
+      : new MemoryLinkCache(cacheOptions);
+  const postgres = database.dialect === 'postgres';
+  const linkKey = postgres
+    ? await loadOrCreateSharedLinkKey(
+        database.db,
+        logger,
+        // A node moved from SQLite keeps the key its codes were made with.
+        fs.existsSync(path.join(config.dataDir, LINK_KEY_FILE))
+          ? loadOrCreateLinkKey(config.dataDir, logger)
+          : null,
+      )
+    : loadOrCreateLinkKey(config.dataDir, logger);
   const codes = new CodeGenerator(
-    new KyselyLinkIdAllocator(database.db),
-    createCodePermutation(loadOrCreateLinkKey(config.dataDir, logger)),
+    postgres ? new PostgresLinkIdAllocator(database.db) : new KyselyLinkIdAllocator(database.db),
+    createCodePermutation(linkKey),
     env.LINK_KEY_BLOCK_SIZE,
   );
-  const clicks = new KyselyLinkClickStore(database);
+  const sqlClicks = new KyselyLinkClickStore(database);
+  const clicks =
+    deps.scaleOut !== null ? await deps.scaleOut.clickStore(sqlClicks, database.db) : sqlClicks;
   const aggregator = new ClickAggregator(clicks, new VisitorClassifier(), clock, logger);
   aggregator.start(env.CLICK_FLUSH_MS);
   // Fastify closes the server (finishing in-flight requests) before its onClose hooks,
