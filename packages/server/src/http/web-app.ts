@@ -58,12 +58,15 @@ export async function installWebApp(
   for (const entry of fs.readdirSync(distDir, { withFileTypes: true })) {
     if (!entry.isFile() || entry.name === 'index.html') continue;
     app.get(`/${entry.name}`, { schema: { hide: true } }, (_request, reply) =>
-      reply.header('cache-control', 'public, max-age=3600').sendFile(entry.name),
+      reply
+        .header('cache-control', 'public, max-age=3600')
+        .sendFile(entry.name, { cacheControl: false }),
     );
   }
   for (const route of WEB_APP_ROUTES) {
     app.get(route, { schema: { hide: true } }, (_request, reply) =>
-      reply.header('cache-control', 'no-cache').sendFile('index.html'),
+      // `no-cache`: always revalidate, so a new release's asset names are picked up.
+      reply.header('cache-control', 'no-cache').sendFile('index.html', { cacheControl: false }),
     );
   }
 }
