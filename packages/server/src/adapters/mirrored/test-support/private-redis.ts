@@ -112,3 +112,56 @@ export async function startDurableRedis(fsync: 'always' | 'everysec' = 'everysec
   };
   return redis;
 }
+
+/** A TCP proxy in front of a server that a test can cut, to cut one node off from it. */
+export interface CuttableProxy {
+  readonly url: string;
+  /** Drops every connection and refuses new ones. */
+  cut(): void;
+  /** Accepts connections again. */
+  heal(): void;
+  close(): Promise<void>;
+}
+
+/** Forwards `redis://127.0.0.1:<port>` to `target`, until cut. */
+export async function startCuttableProxy(target: DurableRedis): Promise<CuttableProxy> {
+  const sockets = new Set<net.Socket>();
+  let open = true;
+  const server = net.createServer((client) => {
+    if (!open) {
+      client.destroy();
+      return;
+    }
+    const upstream = net.connect(target.port, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.once('close', () => sockets.delete(s));
+      s.on('error', () => undefined);
+    }
+    client.once('close', () => upstream.destroy());
+    upstream.once('close', () => client.destroy());
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  const port = await new Promise<number>((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : 0);
+    });
+  });
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    cut() {
+      open = false;
+      for (const s of sockets) s.destroy();
+    },
+    heal() {
+      open = true;
+    },
+    async close() {
+      open = false;
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
