@@ -202,15 +202,15 @@ describe(MirroredInboxStore.name, () => {
   });
 
   it('refuses to serve from a store that is still being repaired when the other fails', async () => {
-    let pair: Pair | undefined;
-    let killed = false;
-    pair = await startPair((event) => {
+    let killAuthority: (() => void) | null = null;
+    const pair = await startPair((event) => {
       // The authority dies the moment the first copy starts.
-      if (event.kind === 'repair-started' && pair !== undefined && !killed) {
-        killed = true;
-        void pair.a.kill();
-      }
+      if (event.kind === 'repair-started') killAuthority?.();
     });
+    killAuthority = () => {
+      killAuthority = null;
+      void pair.a.kill();
+    };
     const node = await pair.node();
     const devices = Array.from({ length: 400 }, (_, i) => `dev${i}`);
     for (let i = 0; i < 10; i++) await node.deliver(message(`m${i}`, devices));
