@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import globals from 'globals';
+import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -30,6 +31,13 @@ export default tseslint.config(
   {
     files: ['packages/web/src/**', 'packages/sdk/src/**'],
     languageOptions: { globals: { ...globals.browser, ...globals.node } },
+  },
+  {
+    // The classic hook rules; the compiler-oriented ones of the preset (purity,
+    // set-state-in-effect) flag idioms this app uses on purpose, such as loading states.
+    files: ['packages/web/src/**/*.tsx', 'packages/web/src/**/*.ts'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'error' },
   },
   {
     files: ['**/*.test.ts', '**/*.contract.ts', 'e2e/**', 'bench/**'],

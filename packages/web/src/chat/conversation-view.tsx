@@ -103,6 +103,7 @@ export function ConversationView({
   const nameOf = useMemo(
     () => (userId: string) => personName(directory, userId, session.userId),
     // The directory object stays the same while names change: its version says when.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
     [directory, session.userId, directory?.version],
   );
   let subtitle: string | null;
