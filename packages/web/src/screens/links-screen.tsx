@@ -12,6 +12,7 @@ import { Empty, LoadError, Loading } from '../components/status.js';
 import { formatCount, formatDateTime, formatRelative } from '../lib/dates.js';
 import { LinkEditDialog } from './link-edit-dialog.js';
 import { LinkFacts } from './shorten-screen.js';
+import { focusWhenDrawn } from '../lib/focus.js';
 
 type ListState =
   | { status: 'loading' }
@@ -87,7 +88,7 @@ export function LinksScreen() {
       setDeleting({ busy: false, error: null });
       announce(`Link ${link.code} deleted`, 'success');
       // The row and its button are gone: put focus somewhere that still exists.
-      requestAnimationFrame(() => document.querySelector<HTMLElement>('main h1')?.focus());
+      focusWhenDrawn(() => document.querySelector<HTMLElement>('main h1'));
     } catch (error) {
       setDeleting({ busy: false, error: describeError(error) });
     }

@@ -29,6 +29,7 @@ import { PageHeader } from '../components/shell.js';
 import { LoadError, Loading } from '../components/status.js';
 import { formatDate, formatDateTime, formatRelative } from '../lib/dates.js';
 import { useResource } from '../lib/use-resource.js';
+import { focusWhenDrawn } from '../lib/focus.js';
 
 /** Account settings: profile, password, signed-in devices and API tokens. */
 export function SettingsScreen() {
@@ -210,7 +211,7 @@ function DevicesSection() {
         count === 1 ? '1 other device signed out' : `${count} other devices signed out`,
         'success',
       );
-      requestAnimationFrame(() => document.getElementById('devices-title')?.focus());
+      focusWhenDrawn(() => document.getElementById('devices-title'));
     } catch (failure) {
       setError(describeError(failure));
     } finally {
@@ -232,7 +233,7 @@ function DevicesSection() {
       }
       set((list) => list.filter((d) => d.deviceId !== device.deviceId));
       announce(`${device.name} is signed out`, 'success');
-      requestAnimationFrame(() => document.getElementById('devices-title')?.focus());
+      focusWhenDrawn(() => document.getElementById('devices-title'));
     } catch (failure) {
       setError(describeError(failure));
     } finally {
@@ -366,7 +367,7 @@ function TokensSection() {
       setName('');
       set((list) => [token, ...list]);
       announce('Token created. Copy it now: it will not be shown again.', 'success');
-      requestAnimationFrame(() => secretRef.current?.focus());
+      focusWhenDrawn(() => secretRef.current);
     } catch (error) {
       setFormError(describeError(error));
     } finally {
@@ -383,7 +384,7 @@ function TokensSection() {
       if (created?.tokenId === token.tokenId) setCreated(null);
       setTarget(null);
       announce(`Token ${token.name} revoked`, 'success');
-      requestAnimationFrame(() => document.getElementById('tokens-title')?.focus());
+      focusWhenDrawn(() => document.getElementById('tokens-title'));
     } catch (error) {
       setRevokeError(describeError(error));
     } finally {

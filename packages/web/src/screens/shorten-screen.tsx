@@ -11,7 +11,7 @@ import { LinkOptionFields } from '../components/link-options.js';
 import { QrPanel } from '../components/qr-panel.js';
 import { PageHeader } from '../components/shell.js';
 import { formatDateTime } from '../lib/dates.js';
-import { focusFirstInvalid } from '../lib/focus.js';
+import { focusFirstInvalid, focusWhenDrawn } from '../lib/focus.js';
 import {
   checkAlias,
   EMPTY_LINK_FORM,
@@ -73,7 +73,7 @@ export function ShortenScreen() {
       setValues(EMPTY_LINK_FORM);
       setErrors({});
       announce('Short link created', 'success');
-      requestAnimationFrame(() => resultRef.current?.focus());
+      focusWhenDrawn(() => resultRef.current);
     } catch (error) {
       const field = fieldOfError(error);
       if (field !== null) showErrors({ [field]: describeError(error) });
