@@ -1,4 +1,4 @@
-import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { deleteDB, openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import {
   DEFAULT_PAGE_SIZE,
   type HistoryQuery,
@@ -61,7 +61,6 @@ export class IndexedDbHistoryStore implements HistoryStore {
 
   /** Deletes the database `name` and everything in it. */
   static async destroy(name = 'switchboard-history'): Promise<void> {
-    const { deleteDB } = await import('idb');
     await deleteDB(name);
   }
 
