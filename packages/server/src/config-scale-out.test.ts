@@ -209,11 +209,14 @@ describe(`${parseConfig.name}: scale-out`, () => {
       DATABASE_URL: PG,
       REDIS_URL: 'redis://r',
       NATS_URL: 'nats://n',
-      CHAT_INBOX_STORES: 'redis://inbox-a:6379,database',
+      CHAT_INBOX_STORES: 'redis://inbox-a:6379,redis://inbox-b:6379',
     });
     expect(config.chatInbox).toEqual({
       kind: 'mirrored',
-      stores: [{ kind: 'redis', url: 'redis://inbox-a:6379' }, { kind: 'database' }],
+      stores: [
+        { kind: 'redis', url: 'redis://inbox-a:6379' },
+        { kind: 'redis', url: 'redis://inbox-b:6379' },
+      ],
     });
   });
 
@@ -227,6 +230,9 @@ describe(`${parseConfig.name}: scale-out`, () => {
     ]);
     expect(problemsOf({ ...cluster, CHAT_INBOX_STORES: 'redis://a,memcached://b' })).toEqual([
       expect.stringMatching(/"memcached:\/\/b" is not/),
+    ]);
+    expect(problemsOf({ ...cluster, CHAT_INBOX_STORES: 'redis://a,database' })).toEqual([
+      expect.stringMatching(/two Redis servers, not the database/),
     ]);
     expect(problemsOf({ CHAT_INBOX_STORES: 'redis://a,redis://b' })).toEqual([
       expect.stringMatching(/needs DATABASE_URL=postgres/),

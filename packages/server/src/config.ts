@@ -210,7 +210,7 @@ export const ENV_SCHEMA = z.object({
   CHAT_INBOX_STORES: list
     .optional()
     .describe(
-      'Two stores the chat inboxes are written to in parallel, comma-separated: `redis://...` or `database`; default the database alone',
+      'Two Redis servers (AOF on) the chat inboxes are written to in parallel, `redis://a,redis://b`; default the database alone',
     ),
 });
 
@@ -529,10 +529,12 @@ function parseChatInbox(env: Env, problems: string[]): ChatInboxConfig {
   if (entries.length === 0) return { kind: 'database' };
   const stores: InboxStoreLocation[] = [];
   for (const entry of entries) {
-    if (entry === 'database') stores.push({ kind: 'database' });
-    else if (isUrl(entry, ['redis:', 'rediss:'])) stores.push({ kind: 'redis', url: entry });
-    else
-      problems.push(`CHAT_INBOX_STORES: ${JSON.stringify(entry)} is not redis://... or database`);
+    if (entry === 'database') {
+      problems.push(
+        'CHAT_INBOX_STORES: the mirrored inbox is written to two Redis servers, not the database (docs/scaling.md says why)',
+      );
+    } else if (isUrl(entry, ['redis:', 'rediss:'])) stores.push({ kind: 'redis', url: entry });
+    else problems.push(`CHAT_INBOX_STORES: ${JSON.stringify(entry)} is not redis://...`);
   }
   if (entries.length !== 2) {
     problems.push(`CHAT_INBOX_STORES: expected two stores, got ${entries.length}`);

@@ -81,17 +81,18 @@ export async function buildDeps(
       closers.push(() => opened.close());
       scaleOut = opened;
     }
-    const chatInbox = config.services.chat ? await openChatInbox(config, database, logger) : null;
+    const metrics = createMetricsRegistry();
+    const inbox = config.services.chat ? await openChatInbox(config, logger, metrics) : null;
     return {
       config,
       logger,
-      metrics: createMetricsRegistry(),
+      metrics,
       clock: overrides.clock ?? systemClock,
       database,
       rateLimiters: scaleOut?.rateLimiters ?? memoryRateLimiters,
       scaleOut,
-      chatInbox,
-      readiness: [...(scaleOut?.readiness ?? [])],
+      chatInbox: inbox?.store ?? null,
+      readiness: [...(scaleOut?.readiness ?? []), ...(inbox === null ? [] : [inbox.readiness])],
       close,
     };
   } catch (error) {
@@ -105,13 +106,12 @@ export async function buildDeps(
  * mirrored inbox (two stores written in parallel, docs/scaling.md) plugs in here,
  * loaded with `await import(...)` like the other scale-out adapters.
  */
-function openChatInbox(
+async function openChatInbox(
   config: Config,
-  _database: DatabaseHandle,
-  _logger: Logger,
-): Promise<InboxStore | null> {
-  if (config.chatInbox.kind === 'database') return Promise.resolve(null);
-  return Promise.reject(
-    new Error('CHAT_INBOX_STORES: the mirrored inbox is not part of this build yet'),
-  );
+  logger: Logger,
+  metrics: Registry,
+): Promise<{ store: InboxStore; readiness: ReadinessCheck } | null> {
+  if (config.chatInbox.kind === 'database') return null;
+  const { openMirroredInbox } = await import('./adapters/mirrored/open-mirrored-inbox.js');
+  return openMirroredInbox(config, logger, metrics);
 }

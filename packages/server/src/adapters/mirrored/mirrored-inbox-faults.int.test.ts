@@ -7,6 +7,7 @@ import { createLogger } from '../../logger.js';
 import { RedisInboxStore } from '../redis/redis-inbox-store.js';
 import { SEQ_BASE_STEP } from './mirror-state.js';
 import { MirroredInboxStore, type MirrorEvent } from './mirrored-inbox-store.js';
+import { dumpInboxStore } from './test-support/inbox-dump.js';
 import {
   startCuttableProxy,
   startDurableRedis,
@@ -101,49 +102,12 @@ function idOf(payload: string): string {
   return (JSON.parse(payload) as { id: string }).id;
 }
 
-/** Everything a store holds that a reader could see, in a canonical form. */
-async function dump(url: string, prefix: string): Promise<unknown> {
-  const client = new Redis(url, { lazyConnect: true });
-  await client.connect();
-  try {
-    const store = new RedisInboxStore(client, prefix);
-    const devices: Record<string, unknown> = {};
-    await store.scanDevices(async (ids) => {
-      for (const id of ids) {
-        const [last, acked] = await client.hmget(`${prefix}d:${id}`, 'l', 'f');
-        const items = await store.read(id, 0, 100_000, Date.now());
-        devices[id] = { last, acked, items, refs: await store.messagesUpTo(id, 2 ** 53, '') };
-      }
-    });
-    const keys: Record<string, string | null> = {};
-    await store.scanKeys(async (names) => {
-      for (const name of names) keys[name] = await client.get(`${prefix}k:${name}`);
-    });
-    const receipts: Record<string, unknown> = {};
-    await store.scanReceipts(async (members) => {
-      for (const member of members) receipts[member] = await client.hgetall(`${prefix}r:${member}`);
-    });
-    return { devices, keys, receipts };
-  } finally {
-    client.disconnect();
-  }
-}
-
-function sorted(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sorted);
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value)
-        .sort(([x], [y]) => (x < y ? -1 : 1))
-        .map(([k, v]) => [k, sorted(v)]),
-    );
-  }
-  return value;
-}
-
 async function expectSameContent(pair: Pair) {
-  const [a, b] = await Promise.all([dump(pair.a.url, pair.prefix), dump(pair.b.url, pair.prefix)]);
-  expect(sorted(b)).toEqual(sorted(a));
+  const [a, b] = await Promise.all([
+    dumpInboxStore(pair.a.url, pair.prefix),
+    dumpInboxStore(pair.b.url, pair.prefix),
+  ]);
+  expect(b).toEqual(a);
 }
 
 describe(MirroredInboxStore.name, () => {

@@ -620,7 +620,8 @@ return out
 `;
 
 /**
- * Merges receipt state: the furthest state wins (open < delivered < read). ARGV: P,
+ * Merges receipt state: the furthest state wins (open < delivered < read), and the
+ * copied row at an equal state. ARGV: P,
  * fence, now, member, sender, value triples.
  */
 export const MERGE_RECEIPTS_LUA = `${PRELUDE}
@@ -635,7 +636,8 @@ for j = 6, #ARGV, 3 do
   if tonumber(exp) > now then
     local rk = P .. 'r:' .. member
     local cur = redis.call('HGET', rk, sender)
-    if not cur or string.byte(cur, 1) < string.byte(v, 1) then redis.call('HSET', rk, sender, v) end
+    -- At the same state the authority's row wins: it has the expiry of the original.
+    if not cur or string.byte(cur, 1) <= string.byte(v, 1) then redis.call('HSET', rk, sender, v) end
     redis.call('ZADD', P .. 'xr', 'GT', exp, member)
   end
 end
