@@ -180,8 +180,9 @@ export class ClickAggregator {
       // Written in parts, each its own transaction, with a turn of the event loop in
       // between: a flush of many links never holds the database (or, on SQLite, the
       // event loop) for long. A part leaves `batch` once committed, so a failure puts
-      // back exactly what was not written.
-      const linkIds = [...batch.keys()];
+      // back exactly what was not written. Parts go in id order: the rows of links
+      // next to each other share pages, which each commit then writes once.
+      const linkIds = [...batch.keys()].sort();
       for (let start = 0; start < linkIds.length; start += FLUSH_PART) {
         if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
         const part: LinkClicks[] = [];
