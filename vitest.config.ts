@@ -29,6 +29,7 @@ export default defineConfig({
             'packages/*/src/**/*.int.test.ts',
             'packages/*/test/**/*.int.test.ts',
             'bench/**/*.int.test.ts',
+            'e2e/cluster/**/*.int.test.ts',
           ],
           testTimeout: 60_000,
           hookTimeout: 60_000,

@@ -67,6 +67,20 @@ describe(renderHaproxyConfig.name, () => {
     );
   });
 
+  it('falls back to the nodes that are alive when none is ready', () => {
+    const config = renderHaproxyConfig(LOOPBACK);
+    expect(section(config, 'frontend switchboard')).toContain(
+      'use_backend switchboard_alive if { nbsrv(switchboard_nodes) eq 0 }',
+    );
+    const alive = section(config, 'backend switchboard_alive');
+    expect(alive).toContain(
+      'http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host switchboard-health',
+    );
+    expect(alive.filter((l) => l.startsWith('server '))).toEqual(
+      section(config, 'backend switchboard_nodes').filter((l) => l.startsWith('server ')),
+    );
+  });
+
   it('keeps WebSockets open through the tunnel timeout and replaces the forwarded address', () => {
     const config = renderHaproxyConfig(LOOPBACK);
     expect(section(config, 'defaults')).toContain('timeout tunnel 1h');

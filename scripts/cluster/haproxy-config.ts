@@ -91,6 +91,10 @@ export function renderHaproxyConfig(options: HaproxyConfigOptions): string {
       .map((line) => (line === '' ? '#' : `# ${line}`))
       .join('\n');
   const lines: string[] = [comment(options.header), ''];
+  const defaultServer = `    default-server check inter ${seconds(health.intervalMs)} fastinter ${seconds(
+    Math.max(100, Math.round(health.intervalMs / 4)),
+  )} downinter ${seconds(health.intervalMs)} fall ${health.fall} rise ${health.rise} observe layer4 error-limit 1 on-error mark-down`;
+  const servers = options.nodes.map((node) => `    server ${node.name} ${node.host}:${node.port}`);
 
   lines.push(
     'global',
@@ -156,6 +160,11 @@ export function renderHaproxyConfig(options: HaproxyConfigOptions): string {
     '    unique-id-format %{+X}o%ci:%cp_%fi:%fp_%Ts_%rt:%pid',
     '    http-request set-header X-Request-Id %[unique-id] unless { req.hdr(x-request-id) -m found }',
     '    log-format "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %tsc %ac/%fc/%bc/%sc/%rc %{+Q}r %ID"',
+    '    # No node ready means an engine every node needs is down (Redis, NATS or',
+    '    # PostgreSQL fail every /readyz at once): rather than answer 503 to everything,',
+    '    # send traffic to the nodes that are alive, which still serve what does not need',
+    '    # the missing engine (cached redirects, sockets of the same node...).',
+    '    use_backend switchboard_alive if { nbsrv(switchboard_nodes) eq 0 }',
     '    default_backend switchboard_nodes',
     '',
     'backend switchboard_nodes',
@@ -168,10 +177,18 @@ export function renderHaproxyConfig(options: HaproxyConfigOptions): string {
     '    option httpchk',
     '    http-check send meth GET uri /readyz ver HTTP/1.1 hdr Host switchboard-health',
     '    http-check expect status 200',
-    `    default-server check inter ${seconds(health.intervalMs)} fastinter ${seconds(
-      Math.max(100, Math.round(health.intervalMs / 4)),
-    )} downinter ${seconds(health.intervalMs)} fall ${health.fall} rise ${health.rise} observe layer4 error-limit 1 on-error mark-down`,
-    ...options.nodes.map((node) => `    server ${node.name} ${node.host}:${node.port}`),
+    defaultServer,
+    ...servers,
+    '',
+    'backend switchboard_alive',
+    '    # The same nodes, checked for being alive (/healthz) rather than ready: used only',
+    '    # while switchboard_nodes has none up.',
+    '    balance leastconn',
+    '    option httpchk',
+    '    http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host switchboard-health',
+    '    http-check expect status 200',
+    defaultServer,
+    ...servers,
   );
 
   if (options.statsBind !== null) {
