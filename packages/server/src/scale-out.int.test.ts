@@ -170,6 +170,37 @@ describe.skipIf(!(await servicesAvailable(['postgres', 'redis', 'nats'])))(
       expect(receipt.status).toBe('delivered');
     });
 
+    it('measures a message from a socket on one node to a socket on the other', async () => {
+      const alice = await registerUser(a.baseUrl);
+      const bob = await registerUser(b.baseUrl);
+      const onA = await connect(a, alice.token);
+      const measure = async (receiver: TestSocket, label: string) => {
+        const delays: number[] = [];
+        for (let i = 0; i < 100; i++) {
+          const id = `m-${label.replace(' ', '-')}-${i}-${Date.now()}`;
+          const started = performance.now();
+          onA.send({ type: 'send', id, to: { user: bob.userId }, body: i });
+          const msg = await receiver.take(isMsg(id)).catch((error: unknown) => {
+            throw new Error(`${String(error)}\nsender: ${JSON.stringify(onA.frames.slice(-5))}`);
+          });
+          delays.push(performance.now() - started);
+          receiver.send({ type: 'ack', seq: msg.seq });
+        }
+        delays.sort((x, y) => x - y);
+        const at = (q: number) => delays[Math.floor(delays.length * q)]!.toFixed(2);
+        console.info(
+          `[measure] send on node A to msg on ${label}: p50 ${at(0.5)} ms, p99 ${at(0.99)} ms (100 messages, one at a time)`,
+        );
+        return delays;
+      };
+      const sameNode = await connect(a, bob.token);
+      expect(await measure(sameNode, 'node A')).toHaveLength(100);
+      sameNode.close();
+      await sameNode.closed;
+      const otherNode = await connect(b, bob.token);
+      expect(await measure(otherNode, 'node B')).toHaveLength(100);
+    });
+
     it('brings a group message to every member device, whichever node it is on', async () => {
       const alice = await registerUser(a.baseUrl);
       const bob = await registerUser(a.baseUrl);
