@@ -1,5 +1,5 @@
 import type { Group, Link } from '@switchboard/shared';
-import type { StoredMessage } from '@switchboard/sdk/node';
+import type { ConversationId, StoredMessage } from '@switchboard/sdk/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import {
   callApi,
@@ -228,9 +228,9 @@ describe.skipIf(!(await servicesAvailable(['postgres', 'redis', 'nats'])))(
         sendAll(b, { group: groupId }, 'b→g'),
         sendAll(c, { group: groupId }, 'c→g'),
       ]);
-      const toGroup = `group:${groupId}`;
-      const expectations: [RecordedDevice, string, string, string[]][] = [
-        [b, alice.userId, `user:${alice.userId}`, aliceToBob],
+      const toGroup: ConversationId = `group:${groupId}`;
+      const expectations: [RecordedDevice, string, ConversationId, string[]][] = [
+        [b, alice.userId, `user:${alice.userId}` as const, aliceToBob],
         [b, alice.userId, toGroup, aliceToGroup],
         [b, carol.userId, toGroup, carolToGroup],
         [c, alice.userId, toGroup, aliceToGroup],
