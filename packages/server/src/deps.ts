@@ -70,6 +70,7 @@ export async function buildDeps(
       }
     }
   };
+  const metrics = createMetricsRegistry();
   try {
     const database = await openDatabase(config.database, logger);
     closers.push(() => database.close());
@@ -77,11 +78,10 @@ export async function buildDeps(
     if (config.cluster !== null) {
       // Loaded only here, so that the embedded default never loads ioredis or NATS.
       const { openScaleOut } = await import('./scale-out.js');
-      const opened = await openScaleOut(config.cluster, logger);
+      const opened = await openScaleOut(config.cluster, logger, metrics);
       closers.push(() => opened.close());
       scaleOut = opened;
     }
-    const metrics = createMetricsRegistry();
     const inbox = config.services.chat ? await openChatInbox(config, logger, metrics) : null;
     return {
       config,

@@ -73,6 +73,18 @@ describe.skipIf(!(await servicesAvailable(['postgres', 'redis', 'nats'])))(
       });
     });
 
+    it('exposes what waits for an engine at /metrics', async () => {
+      const text = await (await fetch(`${b.baseUrl}/metrics`)).text();
+      for (const name of [
+        'cluster_click_batches_unsent 0',
+        'cluster_link_invalidations_unsent 0',
+        'cluster_presence_registrations',
+        'cluster_click_batches_written_total{outcome="written"}',
+      ]) {
+        expect(text).toContain(name);
+      }
+    });
+
     it('redirects on one node a link created on the other', async () => {
       const owner = await registerUser(a.baseUrl);
       const link = await createLink(a, owner, 'https://example.com/made-on-a');

@@ -1,4 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Clock } from './clock.js';
 import type { ClusterConfig } from './config.js';
 import type { ReadinessCheck } from './deps.js';
@@ -22,6 +23,7 @@ import { NatsDeviceChanges, type DeviceChangeHub } from './adapters/nats/nats-de
 import { NatsFanoutQueue } from './adapters/nats/nats-fanout-queue.js';
 import {
   closeRedis,
+  describeLocation,
   duplicateRedis,
   openRedis,
   type RedisClient,
@@ -67,7 +69,11 @@ export interface ScaleOut {
 }
 
 /** Connects to Redis and NATS; fails with a sentence naming what did not answer. */
-export async function openScaleOut(config: ClusterConfig, logger: Logger): Promise<ScaleOut> {
+export async function openScaleOut(
+  config: ClusterConfig,
+  logger: Logger,
+  metrics: Registry,
+): Promise<ScaleOut> {
   const log = logger.child({ node: config.nodeId });
   const base = `${config.name}:${config.nodeId}`;
   const redisOptions = { location: config.redis, name: `${base}:main`, logger: log };
@@ -79,7 +85,13 @@ export async function openScaleOut(config: ClusterConfig, logger: Logger): Promi
     await closeRedis(redis);
     throw error;
   }
-  return new ScaleOutEngines(config, log, redis, nats, redisOptions);
+  log.info(
+    { cluster: config.name, redis: describeLocation(config.redis), nats: config.nats.servers },
+    `joined cluster ${config.name} as node ${config.nodeId}`,
+  );
+  const engines = new ScaleOutEngines(config, log, redis, nats, redisOptions);
+  engines.registerMetrics(metrics);
+  return engines;
 }
 
 class ScaleOutEngines implements ScaleOut {
@@ -92,6 +104,7 @@ class ScaleOutEngines implements ScaleOut {
   /** Stopped in this order at close: what publishes before what it publishes through. */
   readonly #clickStores: NatsClickStore[] = [];
   readonly #clickWriters: NatsClickWriter[] = [];
+  readonly #linkCaches: RedisLinkCache[] = [];
   readonly #stoppers: Array<() => Promise<void> | void> = [];
 
   constructor(
@@ -141,6 +154,7 @@ class ScaleOutEngines implements ScaleOut {
       ...options,
     });
     await cache.start();
+    this.#linkCaches.push(cache);
     this.#stoppers.push(() => cache.stop());
     return cache;
   }
@@ -204,6 +218,56 @@ class ScaleOutEngines implements ScaleOut {
     const subscriber = await this.#subscriber?.catch(() => null);
     if (subscriber != null) await closeRedis(subscriber);
     await closeRedis(this.redis);
+  }
+
+  /** What an operator watches: work waiting for an engine, this node's share of the cluster. */
+  registerMetrics(registry: Registry): void {
+    const registers = [registry];
+    const stores = this.#clickStores;
+    const writers = this.#clickWriters;
+    const caches = this.#linkCaches;
+    new Gauge({
+      name: 'cluster_click_batches_unsent',
+      help: 'Click batches waiting for NATS to take them',
+      registers,
+      collect() {
+        this.set(stores.reduce((n, s) => n + s.unsent, 0));
+      },
+    });
+    new Counter({
+      name: 'cluster_click_batches_written_total',
+      help: 'Click batches from the stream written to the database by this node, by outcome',
+      labelNames: ['outcome'] as const,
+      registers,
+      collect() {
+        this.reset();
+        this.inc(
+          { outcome: 'written' },
+          writers.reduce((n, w) => n + w.written, 0),
+        );
+        this.inc(
+          { outcome: 'duplicate' },
+          writers.reduce((n, w) => n + w.duplicates, 0),
+        );
+      },
+    });
+    new Gauge({
+      name: 'cluster_link_invalidations_unsent',
+      help: 'Link cache invalidations waiting for Redis to answer',
+      registers,
+      collect() {
+        this.set(caches.reduce((n, c) => n + c.pendingInvalidations, 0));
+      },
+    });
+    const presence = () => this.#presence;
+    new Gauge({
+      name: 'cluster_presence_registrations',
+      help: 'Sockets of this node registered (and refreshed) in Redis',
+      registers,
+      collect() {
+        this.set(presence()?.localCount ?? 0);
+      },
+    });
   }
 
   #presenceStore(): RedisPresenceStore {
