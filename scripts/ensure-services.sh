@@ -30,4 +30,9 @@ start redis 6379 redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 
   --dir /var/lib/redis --logfile /var/log/redis/ci.log || status=1
 start nats 4222 start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- \
   -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log || status=1
+# The cluster tests (e2e/cluster) put HAProxy from Debian in front of their nodes.
+if ! command -v haproxy >/dev/null 2>&1 && [ ! -x /usr/sbin/haproxy ]; then
+  echo "ensure-services: installing haproxy"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy; } >/dev/null || status=1
+fi
 exit $status
