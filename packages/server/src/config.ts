@@ -96,7 +96,9 @@ export const ENV_SCHEMA = z.object({
     .describe('How long an unknown code is remembered as unknown'),
   LINK_KEY_BLOCK_SIZE: int(1, 1_000_000)
     .default(1_000)
-    .describe('Ids a node takes from the token service at once'),
+    .describe(
+      "Ids a node takes from the token service at once (SQLite; PostgreSQL's blocks are its sequence's increment, 1000)",
+    ),
   CLICK_FLUSH_MS: int(10)
     .default(1_000)
     .describe('How often aggregated clicks are written to the database'),
