@@ -245,3 +245,162 @@ export async function startPrivateNats(
     },
   };
 }
+
+/** A group of `redis-server` processes of the test's own: a Redis Cluster or a Sentinel setup. */
+export interface PrivateRedisGroup {
+  /** Kills every process and removes their directory. */
+  close(): Promise<void>;
+}
+
+/** Starts one `redis-server` with `args` in `dir`; resolves once it accepts connections. */
+async function spawnRedisProcess(args: string[], dir: string): Promise<ChildProcess> {
+  const child = spawn('redis-server', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  await new Promise<void>((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(
+      () => reject(new Error(`redis-server did not start:\n${output}`)),
+      10_000,
+    );
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (/Ready to accept connections|Sentinel ID is/.test(output)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`redis-server exited with ${code}:\n${output}`));
+    });
+  });
+  child.stdout?.resume();
+  return child;
+}
+
+async function killAll(children: ChildProcess[], dir: string): Promise<void> {
+  await Promise.all(
+    children.map(async (child) => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    }),
+  );
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** A three-master Redis Cluster on free ports (no replicas), ready for keys. */
+export async function startPrivateRedisCluster(): Promise<
+  PrivateRedisGroup & { readonly nodes: ReadonlyArray<{ host: string; port: number }> }
+> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-rcluster-'));
+  const children: ChildProcess[] = [];
+  const ports: number[] = [];
+  try {
+    for (let i = 0; i < 3; i++) {
+      const port = await freePort();
+      const nodeDir = path.join(dir, String(port));
+      fs.mkdirSync(nodeDir);
+      children.push(
+        await spawnRedisProcess(
+          [
+            '--port',
+            String(port),
+            '--bind',
+            '127.0.0.1',
+            '--save',
+            '',
+            '--appendonly',
+            'no',
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            'nodes.conf',
+          ],
+          nodeDir,
+        ),
+      );
+      ports.push(port);
+    }
+    await new Promise<void>((resolve, reject) => {
+      const create = spawn(
+        'redis-cli',
+        [
+          '--cluster',
+          'create',
+          ...ports.map((p) => `127.0.0.1:${p}`),
+          '--cluster-replicas',
+          '0',
+          '--cluster-yes',
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let output = '';
+      create.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      create.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      create.once('exit', (code) =>
+        code === 0
+          ? resolve()
+          : reject(new Error(`redis-cli --cluster create: ${code}\n${output}`)),
+      );
+    });
+    const { Redis } = await import('ioredis');
+    for (const port of ports) {
+      const client = new Redis(port, '127.0.0.1');
+      try {
+        await waitFor(
+          async () => (await client.cluster('INFO')).includes('cluster_state:ok'),
+          `cluster node ${port} ok`,
+        );
+      } finally {
+        client.disconnect();
+      }
+    }
+  } catch (error) {
+    await killAll(children, dir);
+    throw error;
+  }
+  return {
+    nodes: ports.map((port) => ({ host: '127.0.0.1', port })),
+    close: () => killAll(children, dir),
+  };
+}
+
+/** A Redis master watched by one Sentinel (master name `main`), on free ports. */
+export async function startPrivateSentinel(): Promise<
+  PrivateRedisGroup & { readonly sentinel: { host: string; port: number }; readonly name: string }
+> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-sentinel-'));
+  const children: ChildProcess[] = [];
+  try {
+    const masterPort = await freePort();
+    children.push(
+      await spawnRedisProcess(
+        ['--port', String(masterPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        dir,
+      ),
+    );
+    const sentinelPort = await freePort();
+    const config = path.join(dir, 'sentinel.conf');
+    fs.writeFileSync(
+      config,
+      [
+        `port ${sentinelPort}`,
+        'bind 127.0.0.1',
+        `dir ${dir}`,
+        `sentinel monitor main 127.0.0.1 ${masterPort} 1`,
+        'sentinel down-after-milliseconds main 1000',
+        '',
+      ].join('\n'),
+    );
+    children.push(await spawnRedisProcess([config, '--sentinel'], dir));
+    return {
+      sentinel: { host: '127.0.0.1', port: sentinelPort },
+      name: 'main',
+      close: () => killAll(children, dir),
+    };
+  } catch (error) {
+    await killAll(children, dir);
+    throw error;
+  }
+}
