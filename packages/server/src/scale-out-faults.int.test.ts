@@ -72,6 +72,34 @@ describe.skipIf(!(await servicesAvailable(['postgres', 'redis', 'nats'])))(
       );
     });
 
+    it('closes its Redis and database connections when it shuts down', async () => {
+      const cluster = uniqueClusterName();
+      const server = await startTestServer({
+        DATABASE_URL: database.url,
+        REDIS_URL: TEST_SERVICES.redis,
+        NATS_URL: TEST_SERVICES.nats,
+        CLUSTER_NAME: cluster,
+        NODE_ID: 'closing',
+      });
+      const { Redis } = await import('ioredis');
+      const admin = new Redis(TEST_SERVICES.redis);
+      const mine = async () => {
+        const list = (await admin.call('CLIENT', 'LIST')) as string;
+        return list.split('\n').filter((line) => line.includes(`name=${cluster}:closing:`)).length;
+      };
+      try {
+        expect(await mine()).toBe(2); // commands, and the cache's subscription
+        expect(await connectionsTo(database.url)).toBeGreaterThan(0);
+        await server.close();
+        await waitFor(async () => (await mine()) === 0, 'Redis connections closed');
+        await waitFor(async () => (await connectionsTo(database.url)) === 0, 'pool closed');
+      } finally {
+        admin.disconnect();
+        await server.close();
+        await cleanUpCluster(cluster);
+      }
+    });
+
     describe('Redis restarted while two nodes serve', () => {
       let redis: PrivateRedis;
       let a: TestServer;
