@@ -764,6 +764,7 @@ export class MirroredInboxStore implements InboxStore {
         follower.store,
         { mode: 'x', epoch: repairing.epoch, seqBase: repairing.seqBase },
         () => this.clock.now(),
+        () => this.closed,
       );
       // The follower must be the very process that received every write since the
       // repair began, and the record must not have moved.
