@@ -9,6 +9,7 @@ import { installHealth } from './http/health.js';
 import { installOpenApi } from './http/openapi.js';
 import { installWebApp } from './http/web-app.js';
 import { installMetrics } from './observability/metrics.js';
+import { lazyChildLoggerFactory } from './observability/request-logger.js';
 
 /** A route as registered, for the check that the OpenAPI document covers every API route. */
 export interface RouteEntry {
@@ -38,6 +39,8 @@ export async function createApp(deps: Deps): Promise<App> {
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: !config.env.LOG_REQUESTS }),
+    // Without request logging nearly no request logs: its child logger is made on demand.
+    ...(config.env.LOG_REQUESTS ? {} : { childLoggerFactory: lazyChildLoggerFactory }),
     // A hop count trusts that many proxies in front of this one (as proxy-addr does).
     trustProxy:
       typeof trustProxy === 'number'
@@ -59,9 +62,10 @@ export async function createApp(deps: Deps): Promise<App> {
   });
 
   let closing = false;
+  // Metrics first: each route registered after this gets its own duration hook.
+  installMetrics(http, deps.metrics);
   installErrorHandling(http);
   await installOpenApi(http, config.publicUrl);
-  installMetrics(http, deps.metrics);
   installHealth(http, deps, () => closing);
 
   const accounts = await installAccounts(http, deps);
