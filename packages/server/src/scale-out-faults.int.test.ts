@@ -15,7 +15,7 @@ import {
   type ScratchPostgres,
 } from './test-support/scale-out.js';
 import { servicesAvailable, TEST_SERVICES } from './test-support/services.js';
-import { freePort } from './test-support/spawn-server.js';
+import { freePort, spawnServer } from './test-support/spawn-server.js';
 import { startTestServer, type TestServer } from './test-support/test-app.js';
 
 const logger = createLogger('silent');
@@ -57,6 +57,23 @@ describe.skipIf(!(await servicesAvailable(['postgres', 'redis', 'nats'])))(
         `NATS at nats://127.0.0.1:${port} is not reachable`,
       );
       await waitFor(async () => (await connectionsTo(database.url)) === 0, 'pool closed');
+    });
+
+    it('exits with that sentence when the process starts without NATS', async () => {
+      const port = await freePort();
+      await expect(
+        spawnServer({
+          env: {
+            DATABASE_URL: database.url,
+            REDIS_URL: TEST_SERVICES.redis,
+            NATS_URL: `nats://127.0.0.1:${port}`,
+            CLUSTER_NAME: uniqueClusterName(),
+          },
+          timeoutMs: 30_000,
+        }),
+      ).rejects.toThrow(
+        new RegExp(`exited with 1[\\s\\S]*NATS at nats://127\\.0\\.0\\.1:${port} is not reachable`),
+      );
     });
 
     it('refuses to start without Redis, saying so', async () => {
