@@ -104,6 +104,19 @@ describe(`${parseConfig.name}: scale-out`, () => {
     });
   });
 
+  it('sizes the PostgreSQL pool when asked', () => {
+    const env = { DATABASE_URL: PG, CLUSTER: 'false' };
+    expect(parseConfig({ ...env, DATABASE_POOL_SIZE: '5' }).database).toEqual({
+      kind: 'postgres',
+      url: PG,
+      poolSize: 5,
+    });
+    expect(parseConfig(env).database).toEqual({ kind: 'postgres', url: PG });
+    expect(problemsOf({ ...env, DATABASE_POOL_SIZE: '0' })).toEqual([
+      expect.stringMatching(/^DATABASE_POOL_SIZE/),
+    ]);
+  });
+
   it('refuses PostgreSQL without Redis and NATS unless CLUSTER=false', () => {
     const problems = problemsOf({ DATABASE_URL: PG });
     expect(problems).toHaveLength(2);

@@ -150,6 +150,11 @@ export const ENV_SCHEMA = z.object({
     .describe('Chat HTTP requests (groups, blocks, presence) per minute per user'),
 
   // Scale-out: several nodes on PostgreSQL, Redis and NATS (see docs/scaling.md)
+  DATABASE_POOL_SIZE: int(1, 1_000)
+    .optional()
+    .describe(
+      'Connections each node keeps to PostgreSQL; default 20 (nodes × this must stay under its `max_connections`)',
+    ),
   CLUSTER: bool
     .optional()
     .describe(
@@ -228,7 +233,12 @@ export interface Config {
   readonly dataDir: string;
   readonly database:
     | { readonly kind: 'sqlite'; readonly file: string; readonly synchronous: 'NORMAL' | 'FULL' }
-    | { readonly kind: 'postgres'; readonly url: string };
+    | {
+        readonly kind: 'postgres';
+        readonly url: string;
+        /** Connections this node keeps open (`DATABASE_POOL_SIZE`); the driver's default when unset. */
+        readonly poolSize?: number;
+      };
   readonly services: { readonly links: boolean; readonly chat: boolean };
   readonly trustProxy: boolean | number | string[];
   readonly webDistDir: string;
@@ -327,7 +337,11 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
       synchronous: env.SQLITE_SYNCHRONOUS,
     };
   } else if (/^postgres(ql)?:\/\//.test(env.DATABASE_URL)) {
-    database = { kind: 'postgres', url: env.DATABASE_URL };
+    database = {
+      kind: 'postgres',
+      url: env.DATABASE_URL,
+      ...(env.DATABASE_POOL_SIZE === undefined ? {} : { poolSize: env.DATABASE_POOL_SIZE }),
+    };
   } else if (env.DATABASE_URL.startsWith('sqlite:')) {
     database = {
       kind: 'sqlite',

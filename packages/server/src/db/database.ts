@@ -27,7 +27,9 @@ export async function openDatabase(
   const handle =
     config.kind === 'sqlite'
       ? await openSqlite(config.file, config.synchronous)
-      : await (await import('../adapters/postgres/postgres-database.js')).openPostgres(config.url);
+      : await (
+          await import('../adapters/postgres/postgres-database.js')
+        ).openPostgres(config.url, config.poolSize);
   try {
     await migrateToLatest(handle.db, logger);
   } catch (error) {

@@ -2,10 +2,16 @@ import { Kysely, PostgresDialect } from 'kysely';
 import type { DatabaseHandle } from '../../db/database.js';
 import type { Database } from '../../db/schema.js';
 
+/** Connections per node when `DATABASE_POOL_SIZE` is unset. */
+export const DEFAULT_POOL_SIZE = 20;
+
 /** Opens a PostgreSQL pool; `pg` is loaded only here, so the embedded mode never loads it. */
-export async function openPostgres(url: string): Promise<DatabaseHandle> {
+export async function openPostgres(
+  url: string,
+  poolSize: number = DEFAULT_POOL_SIZE,
+): Promise<DatabaseHandle> {
   const { default: pg } = await import('pg');
-  const pool = new pg.Pool({ connectionString: url, max: 20 });
+  const pool = new pg.Pool({ connectionString: url, max: poolSize });
   // BIGINT (int8) and NUMERIC come back as strings by default; every such column here
   // holds a count or a time in ms, well inside 2^53.
   pool.on('connect', (client) => {
