@@ -81,6 +81,8 @@ describe.skipIf(!(await servicesAvailable(['postgres'])))('chat on the mirrored 
       DATABASE_URL: postgres.url,
       CLUSTER: 'false',
       CHAT_INBOX_STORES: `${a.url},${b.url}`,
+      // The sender goes as fast as the answers come: not a test of the frame rate limit.
+      CHAT_FRAMES_PER_SECOND: '100000',
     });
     cleanup.push(() => server.close());
     const mirror = server.deps.chatInbox;

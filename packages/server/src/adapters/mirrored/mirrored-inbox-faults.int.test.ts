@@ -156,13 +156,60 @@ describe(MirroredInboxStore.name, () => {
     await pair.b.kill();
     pair.b.eraseData();
     await pair.b.restart();
-    await waitFor(() => node.status().state?.followerStatus === 'sync', 'the follower in sync');
-    expect(node.status().state!.follower!.id).not.toBe(before);
+    // Repaired: the record names the emptied store (a new identity) as in sync.
+    await waitFor(
+      () =>
+        node.status().state?.followerStatus === 'sync' &&
+        node.status().state?.follower?.id !== before,
+      'the emptied follower in sync',
+    );
     await expectSameContent(pair);
     await pair.a.kill();
     expect((await node.read('d2', 0, 100, Date.now())).map((i) => idOf(i.payload))).toEqual(
       Array.from({ length: 10 }, (_, i) => `m${i}`),
     );
+  });
+
+  it('copies a backlog larger than a page, and devices by the hundred', async () => {
+    const pair = await startPair();
+    const node = await pair.node();
+    await pair.b.kill();
+    const many = Array.from({ length: 260 }, (_, i) => `dev${i}`);
+    for (let i = 0; i < 450; i++) await node.deliver(message(`m${i}`, ['big']));
+    for (let i = 0; i < 3; i++) await node.deliver(message(`g${i}`, many));
+    await node.deliver({
+      ts: Date.now(),
+      expiresAt: Date.now() + DAY,
+      ack: { deviceId: 'big', uptoSeq: 20 },
+    });
+    await pair.b.restart();
+    await waitFor(() => pair.events.some((e) => e.kind === 'repair-finished'), 'a repair');
+    const finished = pair.events.find((e) => e.kind === 'repair-finished');
+    expect(finished).toMatchObject({ items: 430 + 3 * 260 });
+    await expectSameContent(pair);
+  });
+
+  it('starts with one store down and repairs it when it comes', async () => {
+    const pair = await startPair();
+    const first = await pair.node();
+    await first.deliver(message('m0', ['d1']));
+    await first.close();
+    await pair.b.kill();
+    const node = await pair.node();
+    expect(node.status().state?.followerStatus).toBe('down');
+    await node.deliver(message('m1', ['d1']));
+    await pair.b.restart();
+    await waitFor(() => node.status().state?.followerStatus === 'sync', 'the follower in sync');
+    await expectSameContent(pair);
+    await pair.a.kill();
+    const ids = (await node.read('d1', 0, 10, Date.now())).map((i) => idOf(i.payload));
+    expect(ids).toEqual(['m0', 'm1']);
+  });
+
+  it('does not start for the first time without both stores', async () => {
+    const pair = await startPair();
+    await pair.b.kill();
+    await expect(pair.node()).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
   });
 
   it('refuses to serve from a store that is still being repaired when the other fails', async () => {

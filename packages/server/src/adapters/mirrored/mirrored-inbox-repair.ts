@@ -1,5 +1,10 @@
 import type { Fence, RedisInboxStore } from '../redis/redis-inbox-store.js';
 
+/** Devices per snapshot call of a repair copy. */
+const DEVICES_PER_CALL = 50;
+/** Items per device per snapshot call: a large backlog is copied a page at a time. */
+const ITEMS_PER_PAGE = 200;
+
 /**
  * Copies every inbox, idempotency key and receipt state of `from` into `to`, a store
  * being repaired that receives writes at the same time. Each merge only adds what is
@@ -23,9 +28,18 @@ export async function copyInbox(
   };
   let items = 0;
   await from.scanDevices(async (deviceIds) => {
-    check();
-    const snapshot = await from.snapshotDevices(deviceIds);
-    items += await to.mergeDevices(snapshot, fence, now());
+    const pending: Array<[string, number]> = deviceIds.map((id) => [id, 0]);
+    while (pending.length > 0) {
+      check();
+      const snapshot = await from.snapshotDevices(
+        pending.splice(0, DEVICES_PER_CALL),
+        ITEMS_PER_PAGE,
+      );
+      items += await to.mergeDevices(snapshot, fence, now());
+      for (const device of snapshot.devices) {
+        if (device.next !== null) pending.push([device.deviceId, device.next]);
+      }
+    }
   });
   await from.scanKeys(async (keys) => {
     check();

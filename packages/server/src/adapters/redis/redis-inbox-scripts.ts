@@ -386,9 +386,11 @@ return 1
 `;
 
 /**
- * One step of the sweep: at most ARGV[4] devices, envelopes, keys and receipt hashes
- * whose expiry passed. ARGV: fence, limit, now. Answers the items
- * deleted and 1 if more may remain.
+ * One step of the sweep, deleting at most ARGV[5] entries of each kind: expired items
+ * from the front of each inbox whose oldest item expired (an expired item behind a
+ * live one is hidden from reads, and goes once it reaches the front or is
+ * acknowledged), then expired envelopes, keys and receipt hashes. ARGV: fence, limit,
+ * now. Answers the items deleted and 1 if more may remain.
  */
 export const SWEEP_LUA = `${PRELUDE}
 local stale = fence()
@@ -398,28 +400,43 @@ local now = ARGV[6]
 local nnow = tonumber(now)
 local items = 0
 local more = 0
+local budget = limit
 local devices = redis.call('ZRANGE', P .. 'xd', '-inf', now, 'BYSCORE', 'LIMIT', 0, limit)
 if #devices == limit then more = 1 end
 for _, dev in ipairs(devices) do
+  if budget <= 0 then
+    more = 1
+    break
+  end
   local ik = P .. 'i:' .. dev
-  local all = redis.call('ZRANGE', ik, 0, -1)
-  local gone = {}
   local soonest = nil
-  for _, m in ipairs(all) do
-    local s, exp = split_item(m)
-    if exp <= nnow then
+  while budget > 0 and soonest == nil do
+    local page = redis.call('ZRANGE', ik, 0, math.min(budget, 500) - 1)
+    if #page == 0 then break end
+    local gone = {}
+    for _, m in ipairs(page) do
+      local s, exp = split_item(m)
+      if exp > nnow then
+        soonest = exp
+        break
+      end
       gone[#gone + 1] = m
       redis.call('ZREMRANGEBYSCORE', P .. 'm:' .. dev, s, s)
-    elseif soonest == nil or exp < soonest then
-      soonest = exp
+    end
+    if #gone > 0 then
+      release(gone)
+      redis.call('ZREM', ik, unpack(gone))
+      items = items + #gone
+      budget = budget - #gone
     end
   end
-  if #gone > 0 then
-    release(gone)
-    for j = 1, #gone, 1000 do redis.call('ZREM', ik, unpack(gone, j, math.min(j + 999, #gone))) end
-    items = items + #gone
+  if soonest then
+    redis.call('ZADD', P .. 'xd', soonest, dev)
+  elseif redis.call('EXISTS', ik) == 0 then
+    redis.call('ZREM', P .. 'xd', dev)
+  else
+    more = 1
   end
-  if soonest then redis.call('ZADD', P .. 'xd', soonest, dev) else redis.call('ZREM', P .. 'xd', dev) end
 end
 for _, index in ipairs({'xe', 'xk', 'xr'}) do
   local tag = ({xe = 'e:', xk = 'k:', xr = 'r:'})[index]
@@ -487,18 +504,26 @@ return #ARGV - 4
 `;
 
 /**
- * What a repair copies of some devices: for each, its id, last seq, acknowledged seq,
- * items, message refs; then the envelopes they point at (id, payload, expiry). ARGV:
- * P, devices...
+ * What a repair copies of some devices, a page at a time: for each, its id, last seq,
+ * acknowledged seq, up to `limit` items after a seq, their message refs, and 1 if the
+ * inbox goes on; then the envelopes the items point at (id, payload, expiry). ARGV: P,
+ * limit, then device and after-seq pairs.
  */
 export const SNAPSHOT_DEVICES_LUA = `${PRELUDE}
+local limit = tonumber(ARGV[2])
 local devices = {}
 local envelopes = {}
 local seen = {}
-for j = 2, #ARGV do
-  local dev = ARGV[j]
+for j = 3, #ARGV, 2 do
+  local dev, after = ARGV[j], ARGV[j + 1]
   local state = redis.call('HMGET', P .. 'd:' .. dev, 'l', 'f')
-  local items = redis.call('ZRANGE', P .. 'i:' .. dev, 0, -1)
+  local items = redis.call('ZRANGE', P .. 'i:' .. dev, '(' .. after, '+inf', 'BYSCORE', 'LIMIT', 0, limit)
+  local upto = '+inf'
+  local more = 0
+  if #items == limit then
+    more = 1
+    upto = split_item(items[#items])
+  end
   for _, m in ipairs(items) do
     local _, _, c2 = split_item(m)
     if string.byte(m, c2 + 1) == 64 then
@@ -510,7 +535,8 @@ for j = 2, #ARGV do
       end
     end
   end
-  devices[#devices + 1] = {dev, state[1] or '0', state[2] or '0', items, redis.call('ZRANGE', P .. 'm:' .. dev, 0, -1)}
+  local refs = redis.call('ZRANGE', P .. 'm:' .. dev, '(' .. after, upto, 'BYSCORE')
+  devices[#devices + 1] = {dev, state[1] or '0', state[2] or '0', items, refs, more}
 end
 return {devices, envelopes}
 `;

@@ -84,13 +84,15 @@ export interface AppliedDelivery {
   readonly keyEpoch: number;
 }
 
-/** What a repair copies of one device. */
+/** What a repair copies of one device: its counters and a page of its inbox. */
 export interface DeviceSnapshot {
   readonly deviceId: string;
   readonly last: string;
   readonly acked: string;
   readonly items: readonly string[];
   readonly refs: readonly string[];
+  /** The seq of the page's last item when the inbox goes on after it, else null. */
+  readonly next: number | null;
 }
 
 /** A batch of devices and the envelopes their items point at. */
@@ -467,19 +469,28 @@ export class RedisInboxStore implements InboxStore {
     await this.scan('r:*', (keys) => visit(keys.map((k) => k.slice(start))));
   }
 
-  /** The inboxes of some devices, for a repair copy. */
-  async snapshotDevices(deviceIds: readonly string[]): Promise<DevicesSnapshot> {
-    const [devices, envelopes] = (await this.run(
-      'snapshotDevices',
-      [this.prefix].concat(deviceIds),
-    )) as [Array<[string, string, string, string[], string[]]>, Array<[string, string, string]>];
+  /**
+   * A page of the inboxes of some devices (`[device, after seq]`), at most `limit`
+   * items each, for a repair copy.
+   */
+  async snapshotDevices(
+    pages: ReadonlyArray<readonly [deviceId: string, after: number]>,
+    limit: number,
+  ): Promise<DevicesSnapshot> {
+    const args: Array<string | number> = [this.prefix, limit];
+    for (const [deviceId, after] of pages) args.push(deviceId, after);
+    const [devices, envelopes] = (await this.run('snapshotDevices', args)) as [
+      Array<[string, string, string, string[], string[], number]>,
+      Array<[string, string, string]>,
+    ];
     return {
-      devices: devices.map(([deviceId, last, acked, items, refs]) => ({
+      devices: devices.map(([deviceId, last, acked, items, refs, more]) => ({
         deviceId,
         last,
         acked,
         items,
         refs,
+        next: Number(more) === 1 ? Number(items[items.length - 1]!.split(':', 1)[0]) : null,
       })),
       envelopes,
     };
