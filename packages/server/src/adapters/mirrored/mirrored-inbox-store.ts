@@ -256,7 +256,7 @@ export class MirroredInboxStore implements InboxStore {
     return mirror;
   }
 
-  /** Starts on connections the caller made (and closes): tests, and the benchmark. */
+  /** Starts on connections the caller made (and closes), for tests. */
   static async open(
     clients: readonly [Redis, Redis],
     options: MirroredInboxOptions,
