@@ -12,7 +12,6 @@ import {
 } from '@switchboard/sdk/node';
 import { WebSocket } from 'ws';
 import {
-  deleteNatsStreams,
   startPrivateRedis,
   uniqueClusterName,
   type PrivateRedis,
@@ -24,26 +23,39 @@ import {
   type LocalCluster,
 } from '../../scripts/cluster/cluster.js';
 import { dropDatabase } from '../../scripts/cluster/postgres.js';
-import { tail, waitFor } from '../../scripts/cluster/processes.js';
+import { startPrivateNats } from '../../scripts/cluster/nats-server.js';
+import { freePort, stopProcess, tail, waitFor } from '../../scripts/cluster/processes.js';
 
 export { waitFor };
 
 /**
  * The cluster tests' harness: a cluster of the built server's processes behind the
- * real HAProxy, on this machine's PostgreSQL (a fresh database) and NATS (a cluster
- * name of its own), with a private `redis-server` as REDIS_URL so that a test may
- * restart it; and SDK clients that record every frame, to check what the server sent
- * as well as what the user saw.
+ * real HAProxy, on this machine's PostgreSQL (a fresh database), with a private
+ * `redis-server` as REDIS_URL and a private `nats-server` (JetStream on disk) as
+ * NATS_URL, so that a test may restart them without disturbing anyone else; and SDK
+ * clients that record every frame, to check what the server sent as well as what the
+ * user saw.
  */
 
 /** How long a device registration outlives its node: short, so a dead node's devices go quickly. */
 export const PRESENCE_TTL_MS = 3_000;
+
+/** A server of the test's own that it may kill and start again on the same port and data. */
+export interface Restartable {
+  readonly url: string;
+  /** SIGKILLs it and waits until it is gone. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port (and data directory) and waits until it answers. */
+  restart(): Promise<void>;
+}
 
 /** A cluster for one test file, and everything to remove afterwards. */
 export interface TestCluster {
   readonly cluster: LocalCluster;
   /** The Redis of REDIS_URL (presence, routing, rate limits, link cache), the test's own. */
   readonly redis: PrivateRedis;
+  /** The NATS of NATS_URL (bus, fan-out and click streams), with JetStream on disk. */
+  readonly nats: Restartable;
   /** The last lines of every node's log, for a failure's message. */
   logs(lines?: number): string;
   /** Stops every process, drops the database, deletes the NATS streams and the files. */
@@ -61,6 +73,25 @@ export async function startTestCluster(nodes = 3): Promise<TestCluster> {
   databaseUrl.pathname = `/sb_cluster_${randomBytes(5).toString('hex')}`;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-cluster-test-'));
   const redis = await startPrivateRedis();
+  const natsPort = await freePort();
+  const startNats = () =>
+    startPrivateNats({
+      port: natsPort,
+      dir: path.join(dataDir, 'nats'),
+      logFile: path.join(dataDir, 'nats.log'),
+      cwd: dataDir,
+      detached: false,
+    });
+  let natsRecord = (await startNats()).record;
+  const nats: Restartable = {
+    url: `nats://127.0.0.1:${natsPort}`,
+    kill: async () => {
+      await stopProcess(natsRecord, 'SIGKILL', 10_000);
+    },
+    restart: async () => {
+      natsRecord = (await startNats()).record;
+    },
+  };
   const cleanUp = async (cluster: LocalCluster | null) => {
     const problems: unknown[] = [];
     const attempt = async (step: () => Promise<unknown>) => {
@@ -72,8 +103,8 @@ export async function startTestCluster(nodes = 3): Promise<TestCluster> {
     };
     if (cluster !== null) await attempt(() => cluster.stop());
     await attempt(() => redis.close());
+    await attempt(() => stopProcess(natsRecord, 'SIGTERM', 10_000));
     await attempt(() => dropDatabase(databaseUrl.toString()));
-    await attempt(() => deleteNatsStreams(clusterName));
     fs.rmSync(dataDir, { recursive: true, force: true });
     if (problems.length > 0) throw new AggregateError(problems, 'cleaning up the cluster');
   };
@@ -86,7 +117,7 @@ export async function startTestCluster(nodes = 3): Promise<TestCluster> {
       dataDir,
       databaseUrl: databaseUrl.toString(),
       redisUrl: redis.url,
-      natsUrl: TEST_SERVICES.nats,
+      natsUrl: nats.url,
       inboxStores: inbox,
       clusterName,
       env: {
@@ -113,8 +144,13 @@ export async function startTestCluster(nodes = 3): Promise<TestCluster> {
   return {
     cluster,
     redis,
+    nats,
     logs: (lines = 15) =>
-      [...cluster.nodes.map((node) => node.logFile), path.join(dataDir, 'logs/haproxy.log')]
+      [
+        ...cluster.nodes.map((node) => node.logFile),
+        path.join(dataDir, 'logs/haproxy.log'),
+        path.join(dataDir, 'nats.log'),
+      ]
         .map((file) => `--- ${path.basename(file)}\n${tail(file, lines)}`)
         .join('\n'),
     close: () => cleanUp(cluster),

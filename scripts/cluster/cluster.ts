@@ -210,6 +210,8 @@ export interface LocalCluster {
   readonly admin: HaproxyAdmin;
   /** The backend's servers as the balancer sees them now. */
   servers(): Promise<ServerState[]>;
+  /** Every process of the cluster running now: nodes, balancer, inbox stores. */
+  processes(): ProcessRecord[];
   /** Resolves once the balancer reports every node named in `up` UP and every other DOWN or MAINT. */
   waitForBalancer(up: readonly string[], timeoutMs?: number): Promise<void>;
   /** Stops every process: nodes first (they drain), then the balancer, then the inbox stores. */
@@ -432,6 +434,10 @@ export async function startCluster(overrides: Partial<ClusterOptions> = {}): Pro
       clusterName: options.clusterName,
       admin,
       servers: () => admin.servers(),
+      processes: () =>
+        [...nodes.map((node) => node.process), ...started].filter(
+          (record): record is ProcessRecord => record !== null && isRunning(record),
+        ),
       async waitForBalancer(up, timeoutMs = 30_000) {
         let last: ServerState[] = [];
         await waitFor(

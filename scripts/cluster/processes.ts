@@ -11,7 +11,7 @@ import net from 'node:net';
 
 /** A process of the cluster, as recorded in the state file. */
 export interface ProcessRecord {
-  readonly role: 'node' | 'balancer' | 'inbox-redis';
+  readonly role: 'node' | 'balancer' | 'inbox-redis' | 'engine';
   readonly name: string;
   readonly pid: number;
   /** A string in its command line or environment: checked before any signal is sent. */

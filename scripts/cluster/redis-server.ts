@@ -69,11 +69,28 @@ export function redisAnswers(port: number, host = '127.0.0.1'): Promise<boolean>
 }
 
 /** Starts an inbox Redis and resolves once it answers PING (its AOF loaded). */
-export async function startInboxRedis(options: InboxRedisOptions): Promise<ProcessRecord> {
+export function startInboxRedis(options: InboxRedisOptions): Promise<ProcessRecord> {
+  return startRedisServer(options, inboxRedisArgs(options.port, path.resolve(options.dir)));
+}
+
+/**
+ * Starts a Redis that keeps nothing on disk (as a cache, presence and rate-limit Redis
+ * may), for the benchmark's REDIS_URL.
+ */
+export function startVolatileRedis(options: InboxRedisOptions): Promise<ProcessRecord> {
+  const args = inboxRedisArgs(options.port, path.resolve(options.dir));
+  args[args.indexOf('--appendonly') + 1] = 'no';
+  return startRedisServer(options, args);
+}
+
+async function startRedisServer(
+  options: InboxRedisOptions,
+  args: readonly string[],
+): Promise<ProcessRecord> {
   fs.mkdirSync(options.dir, { recursive: true });
   const child = spawnLogged({
     command: 'redis-server',
-    args: inboxRedisArgs(options.port, path.resolve(options.dir)),
+    args,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     logFile: options.logFile,
     cwd: options.cwd,
@@ -99,7 +116,7 @@ export async function startInboxRedis(options: InboxRedisOptions): Promise<Proce
     role: 'inbox-redis',
     name: options.name,
     pid: child.pid,
-    marker: `:${options.port}`,
+    marker: `127.0.0.1:${options.port}\n`,
     logFile: options.logFile,
   };
 }
