@@ -61,10 +61,12 @@ describe.skipIf(!(await servicesAvailable(['postgres', 'redis', 'nats'])))(
 
     it('exits with that sentence when the process starts without NATS', async () => {
       const port = await freePort();
+      // A database of its own: the process migrates it with the sources on disk.
+      const own = await createScratchPostgres();
       await expect(
         spawnServer({
           env: {
-            DATABASE_URL: database.url,
+            DATABASE_URL: own.url,
             REDIS_URL: TEST_SERVICES.redis,
             NATS_URL: `nats://127.0.0.1:${port}`,
             CLUSTER_NAME: uniqueClusterName(),
@@ -74,6 +76,7 @@ describe.skipIf(!(await servicesAvailable(['postgres', 'redis', 'nats'])))(
       ).rejects.toThrow(
         new RegExp(`exited with 1[\\s\\S]*NATS at nats://127\\.0\\.0\\.1:${port} is not reachable`),
       );
+      await own.drop();
     });
 
     it('refuses to start without Redis, saying so', async () => {

@@ -6,7 +6,7 @@ import { createLogger } from '../../logger.js';
 import { deleteNatsStreams, uniqueClusterName, waitFor } from '../../test-support/scale-out.js';
 import { servicesAvailable, TEST_SERVICES } from '../../test-support/services.js';
 import { closeNats, openNats } from './nats-connection.js';
-import { NatsFanoutQueue, type NatsFanoutQueueOptions } from './nats-fanout-queue.js';
+import { NatsFanoutQueue, partitionOf, type NatsFanoutQueueOptions } from './nats-fanout-queue.js';
 
 const logger = createLogger('silent');
 const location: NatsLocation = {
@@ -86,6 +86,43 @@ describe.skipIf(!(await servicesAvailable(['nats'])))(NatsFanoutQueue.name, () =
     expect(seen[0]!.at - startedAt).toBeGreaterThanOrEqual(100);
     await b.drained();
     await b.stop();
+  });
+
+  it("keeps each group's jobs in order with workers on several nodes, and runs groups side by side", async () => {
+    const f = await fixture();
+    disposers.push(() => f.dispose());
+    const nodeB = await openNats({ location, name: 'node-b', logger });
+    disposers.unshift(() => closeNats(nodeB));
+    const groups = ['g-alpha', 'g-beta', 'g-gamma', 'g-delta'];
+    expect(new Set(groups.map(partitionOf)).size).toBeGreaterThan(1);
+    const handled = new Map<string, number[]>();
+    let running = 0;
+    let mostAtOnce = 0;
+    const handler = async (j: FanoutJob) => {
+      running++;
+      mostAtOnce = Math.max(mostAtOnce, running);
+      // Uneven work, so that a worker on one node would overtake the other's.
+      await new Promise((resolve) => setTimeout(resolve, (j.ts * 7) % 11));
+      handled.set(j.groupId, [...(handled.get(j.groupId) ?? []), j.ts]);
+      running--;
+    };
+    const onA = f.open();
+    const onB = new NatsFanoutQueue(nodeB, f.options);
+    // A backlog first, so that both nodes' workers find several jobs of a group waiting.
+    for (let n = 0; n < 40; n++) {
+      await onA.enqueue({ ...job(n), id: `j${n}`, groupId: groups[n % groups.length]! });
+    }
+    onA.start(handler);
+    onB.start(handler);
+    await waitFor(() => [...handled.values()].flat().length === 40, 'every job handled');
+    await onA.drained();
+    await onA.stop();
+    await onB.stop();
+    for (const [index, group] of groups.entries()) {
+      const expected = Array.from({ length: 10 }, (_, i) => i * groups.length + index);
+      expect(handled.get(group)).toEqual(expected);
+    }
+    expect(mostAtOnce).toBeGreaterThan(1);
   });
 
   it('keeps a slow job with its worker while the worker says it is working', async () => {

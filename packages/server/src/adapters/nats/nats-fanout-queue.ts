@@ -8,6 +8,7 @@ import {
   type Consumer,
   type ConsumerMessages,
   type JetStreamClient,
+  type JetStreamManager,
   type JsMsg,
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -44,17 +45,45 @@ const MAX_AGE_MS = 7 * 24 * 60 * 60 * 1000;
  */
 const PULL_EXPIRES_MS = 5_000;
 
-/** The names of a cluster's fan-out stream, subject and durable consumer. */
+/**
+ * Partitions of the fan-out stream. The jobs of one group always land in the same one,
+ * and a partition hands out one job at a time cluster-wide (`max_ack_pending: 1`), so
+ * one group's messages are written in the order they were accepted (the protocol's
+ * promise) while 16 groups fan out at once. Fixed: jobs waiting in a partition that
+ * no longer exists would never run.
+ */
+export const FANOUT_PARTITIONS = 16;
+
+/** The names of a cluster's fan-out stream, its partition subjects and their consumers. */
 export function fanoutNames(prefix: string) {
-  return { stream: `${prefix}_fanout`, subject: `${prefix}.fanout.jobs`, consumer: 'workers' };
+  return {
+    stream: `${prefix}_fanout`,
+    subjects: `${prefix}.fanout.jobs.*`,
+    subject: (partition: number) => `${prefix}.fanout.jobs.${partition}`,
+    consumer: (partition: number) => `part-${partition}`,
+  };
 }
+
+/** The partition of a group: FNV-1a of its id, so every node picks the same. */
+export function partitionOf(groupId: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < groupId.length; i++) {
+    hash ^= groupId.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % FANOUT_PARTITIONS;
+}
+
+const PARTITIONS = Array.from({ length: FANOUT_PARTITIONS }, (_, i) => i);
 
 /**
  * The group fan-out queue of a cluster, on JetStream: a work-queue stream (a job is
- * gone once acknowledged), one durable pull consumer shared by every node's worker,
- * explicit acks, redelivery with backoff after a failure (`nak` with a delay) and to
- * another worker after a lease with no news (a crashed node), and de-duplication of
- * a job enqueued twice through its id in the `Nats-Msg-Id` header.
+ * gone once acknowledged) in partitions by group, each with one durable pull consumer
+ * that every node's worker pulls from, one job in flight at a time; explicit acks,
+ * redelivery with backoff after a failure (`nak` with a delay; later jobs of the
+ * partition wait, keeping the order) and to another worker after a lease with no news
+ * (a crashed node), and de-duplication of a job enqueued twice through its id in the
+ * `Nats-Msg-Id` header.
  */
 export class NatsFanoutQueue implements FanoutQueue {
   readonly #js: JetStreamClient;
@@ -66,28 +95,34 @@ export class NatsFanoutQueue implements FanoutQueue {
   #handler: ((job: FanoutJob) => Promise<void>) | null = null;
   #running: Promise<void> | null = null;
   #stopped = false;
-  #pull: ConsumerMessages | null = null;
+  readonly #pulls = new Set<ConsumerMessages>();
+  #jsm: Promise<JetStreamManager> | null = null;
 
-  /** Creates (or updates) the stream and its consumer; every node calls it at start. */
+  /** Creates (or updates) the stream and its consumers; every node calls it at start. */
   static async prepare(nc: NatsConnection, options: NatsFanoutQueueOptions): Promise<void> {
     const jsm = await jetstreamManager(nc);
     const names = fanoutNames(options.prefix);
     await ensureStream(jsm, {
       name: names.stream,
-      subjects: [names.subject],
+      subjects: [names.subjects],
       retention: RetentionPolicy.Workqueue,
       storage: StorageType.File,
       num_replicas: options.replicas ?? 1,
       duplicate_window: nanos(DUPLICATE_WINDOW_MS),
       max_age: nanos(MAX_AGE_MS),
     });
-    await ensureConsumer(jsm, names.stream, {
-      durable_name: names.consumer,
-      ack_policy: AckPolicy.Explicit,
-      ack_wait: nanos(options.leaseMs ?? 30_000),
-      max_deliver: -1,
-      max_ack_pending: 10_000,
-    });
+    await Promise.all(
+      PARTITIONS.map((partition) =>
+        ensureConsumer(jsm, names.stream, {
+          durable_name: names.consumer(partition),
+          filter_subject: names.subject(partition),
+          ack_policy: AckPolicy.Explicit,
+          ack_wait: nanos(options.leaseMs ?? 30_000),
+          max_deliver: -1,
+          max_ack_pending: 1,
+        }),
+      ),
+    );
   }
 
   constructor(
@@ -103,9 +138,11 @@ export class NatsFanoutQueue implements FanoutQueue {
 
   async enqueue(job: FanoutJob): Promise<void> {
     try {
-      await this.#js.publish(this.#names.subject, this.#encoder.encode(JSON.stringify(job)), {
-        msgID: job.id,
-      });
+      await this.#js.publish(
+        this.#names.subject(partitionOf(job.groupId)),
+        this.#encoder.encode(JSON.stringify(job)),
+        { msgID: job.id },
+      );
     } catch (error) {
       throw new AppError(
         'SERVICE_UNAVAILABLE',
@@ -121,45 +158,55 @@ export class NatsFanoutQueue implements FanoutQueue {
     if (this.#running !== null) throw new Error('the fan-out queue is already started');
     this.#handler = handler;
     this.#stopped = false;
-    this.#running = this.#loop();
+    this.#running = Promise.all(PARTITIONS.map((p) => this.#loop(p))).then(() => undefined);
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    this.#pull?.stop();
+    for (const pull of this.#pulls) pull.stop();
     await this.#running;
     this.#running = null;
   }
 
   async drained(): Promise<void> {
     if (this.#running === null) return;
-    const consumer = await this.#js.consumers.get(this.#names.stream, this.#names.consumer);
+    this.#jsm ??= jetstreamManager(this.nc);
+    const jsm = await this.#jsm;
     for (;;) {
-      const info = await consumer.info();
-      if (info.num_pending === 0 && info.num_ack_pending === 0) return;
+      const infos = await Promise.all(
+        PARTITIONS.map((p) => jsm.consumers.info(this.#names.stream, this.#names.consumer(p))),
+      );
+      if (infos.every((i) => i.num_pending === 0 && i.num_ack_pending === 0)) return;
       if (this.#stopped) return;
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
 
-  async #loop(): Promise<void> {
+  async #loop(partition: number): Promise<void> {
     let consumer: Consumer | null = null;
     while (!this.#stopped) {
+      let pull: ConsumerMessages | null = null;
       try {
-        consumer ??= await this.#js.consumers.get(this.#names.stream, this.#names.consumer);
+        consumer ??= await this.#js.consumers.get(
+          this.#names.stream,
+          this.#names.consumer(partition),
+        );
         // One job at a time, so that no node holds jobs it is not working on.
-        const pull = await consumer.fetch({ max_messages: 1, expires: PULL_EXPIRES_MS });
-        this.#pull = pull;
+        pull = await consumer.fetch({ max_messages: 1, expires: PULL_EXPIRES_MS });
+        this.#pulls.add(pull);
         // `stop` may have come while the pull was being set up.
         if (this.#stopped) pull.stop();
         for await (const msg of pull) await this.#handle(msg);
       } catch (error) {
         consumer = null;
         if (this.#stopped) break;
-        this.options.logger.warn({ err: error }, 'fan-out queue: cannot pull jobs; retrying');
+        this.options.logger.warn(
+          { err: error, partition },
+          'fan-out queue: cannot pull jobs; retrying',
+        );
         await new Promise((resolve) => setTimeout(resolve, 500));
       } finally {
-        this.#pull = null;
+        if (pull !== null) this.#pulls.delete(pull);
       }
     }
   }
