@@ -1,4 +1,5 @@
 import { describe } from 'vitest';
+import { runClickJournalContract } from '../../domains/links/click-journal.contract.js';
 import { runClickStoreContract } from '../../domains/links/click-store.contract.js';
 import {
   createPostgresTestDatabase,
@@ -20,13 +21,30 @@ function fixture(open: () => Promise<TestDatabase>) {
   };
 }
 
+/** The journal is on by default on SQLite only; its contract runs on both engines. */
+function journalFixture(open: () => Promise<TestDatabase>) {
+  return async () => {
+    const database = await open();
+    const reopen = () => new KyselyLinkClickStore(database.handle, { journal: true }).journal!;
+    return {
+      journal: reopen(),
+      clicks: new KyselyLinkClickStore(database.handle, { journal: false }),
+      links: new KyselyLinkStore(database.handle),
+      reopen,
+      dispose: () => database.dispose(),
+    };
+  };
+}
+
 describe(KyselyLinkClickStore.name, () => {
   runClickStoreContract('SQLite', fixture(createSqliteTestDatabase));
+  runClickJournalContract('SQLite', journalFixture(createSqliteTestDatabase));
 });
 
 describe.skipIf(!(await servicesAvailable(['postgres'])))(
   `${KyselyLinkClickStore.name} on PostgreSQL`,
   () => {
     runClickStoreContract('PostgreSQL', fixture(createPostgresTestDatabase));
+    runClickJournalContract('PostgreSQL', journalFixture(createPostgresTestDatabase));
   },
 );

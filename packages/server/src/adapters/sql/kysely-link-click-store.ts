@@ -1,11 +1,14 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../../db/schema.js';
+import type { ClickJournal, RecoveredClicks } from '../../domains/links/click-journal.js';
 import type {
+  ClickRow,
   ClickStore,
   KeyCount,
   LinkClicks,
   StoredClickStats,
 } from '../../domains/links/click-store.js';
+import type { DeviceClass } from '../../domains/links/visitor-profile.js';
 import { isForeignKeyViolation } from './sql-errors.js';
 import { linkStorageError } from './kysely-link-errors.js';
 import { prepareQuery, type LinkDatabase, type PreparedQuery } from './kysely-link-prepared.js';
@@ -65,6 +68,24 @@ const ROW_COLUMNS: readonly RowColumn[] = [
   'clicks',
 ];
 
+/** The one row of `link_click_folds`. */
+const FOLD = 'fold';
+
+/** A fold's progress, written with each of its parts. */
+interface FoldProgress {
+  readonly upto: number;
+  readonly throughLinkId: string;
+}
+
+/** Options of the store. */
+export interface KyselyLinkClickStoreOptions {
+  /**
+   * Whether clicks go through the journal (`ClickJournal`): by default on SQLite, whose
+   * commits cost a write per page touched. PostgreSQL writes the aggregates directly.
+   */
+  readonly journal?: boolean;
+}
+
 /** Aggregated clicks in SQLite or PostgreSQL, through one Kysely code path. */
 export class KyselyLinkClickStore implements ClickStore {
   private readonly db: Kysely<Database>;
@@ -72,9 +93,15 @@ export class KyselyLinkClickStore implements ClickStore {
   readonly #one: {
     addTotal: PreparedQuery<'id' | 'n', unknown>;
     addRow: PreparedQuery<RowColumn, unknown>;
+    saveProgress: PreparedQuery<'upto' | 'through', unknown>;
   };
+  /** The click journal, when this store keeps one. */
+  readonly journal: ClickJournal | null;
 
-  constructor(private readonly database: LinkDatabase) {
+  constructor(
+    private readonly database: LinkDatabase,
+    options: KyselyLinkClickStoreOptions = {},
+  ) {
     const { db } = database;
     this.db = db;
     this.#one = {
@@ -96,17 +123,34 @@ export class KyselyLinkClickStore implements ClickStore {
               })),
           ),
       ),
+      saveProgress: prepareQuery(database, ['upto', 'through'], (param) =>
+        progressUpsert(db, param('upto'), param('through')),
+      ),
     };
+    this.journal =
+      (options.journal ?? database.sqlite !== null)
+        ? new KyselyClickJournal(db, (part, progress) => this.#apply(part, progress))
+        : null;
   }
 
-  async addClicks(batch: readonly LinkClicks[]): Promise<void> {
-    if (batch.length === 0) return;
+  addClicks(batch: readonly LinkClicks[]): Promise<void> {
+    return this.#apply(batch, null);
+  }
+
+  /** Writes a batch in one transaction, with a fold's progress when given. */
+  async #apply(batch: readonly LinkClicks[], progress: FoldProgress | null): Promise<void> {
+    if (batch.length === 0 && progress === null) return;
     const { sqlite } = this.database;
     if (sqlite !== null && !sqlite.inTransaction) {
       // On SQLite the whole flush is one synchronous transaction of prepared one-row
       // statements: nothing can interleave, and nothing is built or parsed per row.
       try {
-        sqlite.transaction(() => this.#writeNow(batch))();
+        sqlite.transaction(() => {
+          this.#writeNow(batch);
+          if (progress !== null) {
+            this.#one.saveProgress.sync({ upto: progress.upto, through: progress.throughLinkId });
+          }
+        })();
         return;
       } catch (error) {
         throw linkStorageError(error);
@@ -116,7 +160,12 @@ export class KyselyLinkClickStore implements ClickStore {
     // concurrently) fails the transaction on its foreign key: check again and retry.
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.db.transaction().execute((trx) => this.#write(trx, batch));
+        await this.db.transaction().execute(async (trx) => {
+          await this.#write(trx, batch);
+          if (progress !== null) {
+            await progressUpsert(trx, progress.upto, progress.throughLinkId).execute();
+          }
+        });
         return;
       } catch (error) {
         if (attempt < 3 && isForeignKeyViolation(error)) continue;
@@ -148,6 +197,7 @@ export class KyselyLinkClickStore implements ClickStore {
   }
 
   async #write(trx: Transaction<Database>, batch: readonly LinkClicks[]): Promise<void> {
+    if (batch.length === 0) return;
     const existing = new Set<string>();
     for (const ids of chunks([...new Set(batch.map((b) => b.linkId))], CHUNK)) {
       const rows = await trx.selectFrom('links').select('id').where('id', 'in', ids).execute();
@@ -224,6 +274,159 @@ export class KyselyLinkClickStore implements ClickStore {
         browsers,
         bots: Number(bots?.clicks ?? 0),
       };
+    } catch (error) {
+      throw linkStorageError(error);
+    }
+  }
+}
+
+/** Records (or moves on) the progress of the fold under way. */
+function progressUpsert(db: Kysely<Database>, upto: unknown, through: unknown) {
+  return db
+    .insertInto('link_click_folds')
+    .values({ name: FOLD, upto_position: upto as number, through_link_id: through as string })
+    .onConflict((oc) =>
+      oc.column('name').doUpdateSet((eb) => ({
+        upto_position: eb.ref('excluded.upto_position'),
+        through_link_id: eb.ref('excluded.through_link_id'),
+      })),
+    );
+}
+
+/** A journal record: `[linkId, uncounted, [[day, referrer, device, browser, bot, clicks], ...]]` per link. */
+type JournalRecord = Array<
+  [string, number, Array<[number, string, string, string, 0 | 1, number]>]
+>;
+
+function encodeRecord(clicks: readonly LinkClicks[]): string {
+  const record: JournalRecord = clicks.map((link) => [
+    link.linkId,
+    link.uncounted,
+    link.rows.map((r) => [r.day, r.referrer, r.device, r.browser, r.bot ? 1 : 0, r.clicks]),
+  ]);
+  return JSON.stringify(record);
+}
+
+/** Adds up clicks per link and per row key. */
+class ClickMerger {
+  readonly #links = new Map<string, { uncounted: number; rows: Map<string, ClickRow> }>();
+
+  add(linkId: string, uncounted: number, rows: readonly ClickRow[]): void {
+    let link = this.#links.get(linkId);
+    if (link === undefined) this.#links.set(linkId, (link = { uncounted: 0, rows: new Map() }));
+    link.uncounted += uncounted;
+    for (const row of rows) {
+      const key = `${row.day}\u0001${row.referrer}\u0001${row.device}\u0001${row.browser}\u0001${row.bot ? 1 : 0}`;
+      const existing = link.rows.get(key);
+      link.rows.set(
+        key,
+        existing === undefined ? row : { ...row, clicks: existing.clicks + row.clicks },
+      );
+    }
+  }
+
+  result(): LinkClicks[] {
+    return [...this.#links].map(([linkId, { uncounted, rows }]) => ({
+      linkId,
+      uncounted,
+      rows: [...rows.values()],
+    }));
+  }
+}
+
+/** The click journal on the store's database (see `ClickJournal`). */
+class KyselyClickJournal implements ClickJournal {
+  /** The last position written; the store is the journal's only writer. */
+  #position = 0;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** The store's own write: a fold's part with its progress, in one transaction. */
+    private readonly write: (part: readonly LinkClicks[], progress: FoldProgress) => Promise<void>,
+  ) {}
+
+  async recover(): Promise<RecoveredClicks> {
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        const records = await trx
+          .selectFrom('link_click_journal')
+          .select(['position', 'clicks'])
+          .orderBy('position')
+          .execute();
+        const progress = await trx
+          .selectFrom('link_click_folds')
+          .select(['upto_position', 'through_link_id'])
+          .where('name', '=', FOLD)
+          .executeTakeFirst();
+        const upto = progress === undefined ? 0 : Number(progress.upto_position);
+        const through = progress?.through_link_id ?? '';
+        const merger = new ClickMerger();
+        let position = 0;
+        for (const record of records) {
+          position = Number(record.position);
+          for (const [linkId, uncounted, rows] of JSON.parse(record.clicks) as JournalRecord) {
+            // Folded before the crash: the part that held this link committed.
+            if (position <= upto && linkId <= through) continue;
+            merger.add(
+              linkId,
+              uncounted,
+              rows.map(([day, referrer, device, browser, bot, clicks]) => ({
+                day,
+                referrer,
+                device: device as DeviceClass,
+                browser,
+                bot: bot === 1,
+                clicks,
+              })),
+            );
+          }
+        }
+        const clicks = merger.result();
+        // One record of what is left, and no progress: the interrupted fold is settled,
+        // and the next one starts from a clean journal.
+        if (records.length > 1 || progress !== undefined) {
+          await trx.deleteFrom('link_click_journal').execute();
+          await trx.deleteFrom('link_click_folds').execute();
+          if (clicks.length > 0) {
+            position++;
+            await trx
+              .insertInto('link_click_journal')
+              .values({ position, clicks: encodeRecord(clicks), created_at: Date.now() })
+              .execute();
+          }
+        }
+        this.#position = position;
+        return { clicks, position };
+      });
+    } catch (error) {
+      throw linkStorageError(error);
+    }
+  }
+
+  async append(clicks: readonly LinkClicks[]): Promise<number> {
+    const position = this.#position + 1;
+    try {
+      await this.db
+        .insertInto('link_click_journal')
+        .values({ position, clicks: encodeRecord(clicks), created_at: Date.now() })
+        .execute();
+    } catch (error) {
+      throw linkStorageError(error);
+    }
+    this.#position = position;
+    return position;
+  }
+
+  fold(part: readonly LinkClicks[], upto: number, throughLinkId: string): Promise<void> {
+    return this.write(part, { upto, throughLinkId });
+  }
+
+  async trim(upto: number): Promise<void> {
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('link_click_journal').where('position', '<=', upto).execute();
+        await trx.deleteFrom('link_click_folds').execute();
+      });
     } catch (error) {
       throw linkStorageError(error);
     }

@@ -3,6 +3,7 @@ import { accounts } from './0001-accounts.js';
 import { links } from './0002-links.js';
 import { chat } from './0003-chat.js';
 import { scaleOut } from './0004-scale-out.js';
+import { clickJournal } from './0005-click-journal.js';
 
 /**
  * Every migration, by name; applied in name order at start. Each is written once for
@@ -14,4 +15,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0002-links': links,
   '0003-chat': chat,
   '0004-scale-out': scaleOut,
+  '0005-click-journal': clickJournal,
 };

@@ -1,3 +1,4 @@
+import type { ClickJournal } from './click-journal.js';
 import type { DeviceClass } from './visitor-profile.js';
 
 /** Clicks of one link on one UTC day from one referrer host and one kind of visitor. */
@@ -48,4 +49,6 @@ export interface ClickStore {
   addClicks(batch: readonly LinkClicks[]): Promise<void>;
   /** A link's aggregates from `fromDay` (UTC midnight, ms) on; breakdowns capped at `limit` keys. */
   statsOf(linkId: string, fromDay: number, limit: number): Promise<StoredClickStats>;
+  /** The journal in front of the aggregates, when the store keeps one (see `ClickJournal`). */
+  readonly journal?: ClickJournal | null;
 }
