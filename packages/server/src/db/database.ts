@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { migrateToLatest } from './migrate.js';
 import type { Database } from './schema.js';
+import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 
 /** Which SQL engine a handle talks to; adapters use it for the few dialect differences. */
 export type Dialect = 'sqlite' | 'postgres';
@@ -16,6 +17,8 @@ export interface DatabaseHandle {
   readonly dialect: Dialect;
   /** The raw SQLite connection, for the hot paths that use prepared statements directly. */
   readonly sqlite: BetterSqlite3.Database | null;
+  /** On an SQLite file: the thread that runs its WAL checkpoints once it is busy. */
+  readonly checkpointer?: SqliteCheckpointer | null;
   close(): Promise<void>;
 }
 
@@ -26,7 +29,7 @@ export async function openDatabase(
 ): Promise<DatabaseHandle> {
   const handle =
     config.kind === 'sqlite'
-      ? await openSqlite(config.file, config.synchronous)
+      ? await openSqlite(config.file, config.synchronous, logger)
       : await (
           await import('../adapters/postgres/postgres-database.js')
         ).openPostgres(config.url, config.poolSize);
@@ -39,7 +42,11 @@ export async function openDatabase(
   return handle;
 }
 
-async function openSqlite(file: string, synchronous: 'NORMAL' | 'FULL'): Promise<DatabaseHandle> {
+async function openSqlite(
+  file: string,
+  synchronous: 'NORMAL' | 'FULL',
+  logger: Logger,
+): Promise<DatabaseHandle> {
   const { default: Sqlite } = await import('better-sqlite3');
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
   const sqlite = new Sqlite(file);
@@ -54,11 +61,14 @@ async function openSqlite(file: string, synchronous: 'NORMAL' | 'FULL'): Promise
   const db = new Kysely<Database>({
     dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
   });
+  const checkpointer = file === ':memory:' ? null : new SqliteCheckpointer(sqlite, file, logger);
   return {
     db,
     dialect: 'sqlite',
     sqlite,
+    checkpointer,
     async close() {
+      await checkpointer?.stop();
       // Checkpoint so that the main file holds everything and the WAL stays small.
       await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(db).catch(() => undefined);
       await db.destroy();
