@@ -54,6 +54,11 @@ export interface ClusterBenchOptions {
   readonly stepS: number;
   readonly chatWarmupS: number;
   readonly search: RateSearchOptions;
+  /**
+   * A 1:1 rate every setup holds, measured once more after the search: CPU per message
+   * depends on the rate (commits batch more as it grows), so setups are compared at one.
+   */
+  readonly referenceRate: number;
   /** Which setups to measure (all four by default). */
   readonly targets: readonly TargetKind[];
   readonly write: boolean;
@@ -83,6 +88,7 @@ export const CLUSTER_BENCH_DEFAULTS: Omit<ClusterBenchOptions, 'log'> = {
   stepS: 4,
   chatWarmupS: 1,
   search: { ...DEFAULT_RATE_SEARCH, start: 1_000, maxSteps: 8, resolution: 1.2 },
+  referenceRate: 250,
   targets: ['embedded', 'embedded-lb', 'cluster-1', 'cluster-2'],
   write: true,
 };
@@ -474,8 +480,16 @@ async function benchChat(target: RunningTarget, options: ClusterBenchOptions) {
       tried.push(step);
       steps.push(step);
     }
+    const reference = await chatStep(
+      target,
+      workers,
+      devicesPerWorker,
+      options.referenceRate,
+      options,
+    );
+    options.log(`  reference: ${describeStep(reference)}`);
     await Promise.all(workers.map((w) => w.call('closeAll', {})));
-    return { steps: tried, best: bestStep(steps, options.search) as ChatStep | null };
+    return { steps: tried, best: bestStep(steps, options.search) as ChatStep | null, reference };
   } finally {
     await stopLoadWorkers(workers);
   }
@@ -519,7 +533,7 @@ export async function runClusterBench(options: ClusterBenchOptions): Promise<boo
   const result: ClusterBenchResult = { targets: results };
   const header = runHeader('npm run bench:cluster', machine, [
     `Every setup runs the built server as its own processes, with \`LOG_LEVEL=warn\`, the benchmark account in \`RATE_LIMIT_EXEMPT_USERS\` and \`CHAT_FRAMES_PER_SECOND=5000\`. **Embedded**: one node on SQLite (WAL), reached directly, then behind HAProxy with the cluster's configuration (scripts/cluster/haproxy-config.ts). **Cluster**: \`npm run cluster\`'s \`startCluster\` with 1 and then 2 nodes behind HAProxy, on a fresh PostgreSQL database of this machine, and, so that their CPU is the cluster's alone, a private \`redis-server\` (REDIS_URL: cache, presence, routing, rate limits), a private \`nats-server\` with JetStream, and the two private inbox Redis servers with AOF (CHAT_INBOX_STORES).`,
-    `Links: ${formatNumber(options.links)} links created through the setup's address (${options.connections} connections, measured), then redirects over ${formatNumber(options.hotCodes)} of their codes (cached in every node), ${options.warmupS} s warm-up and ${options.durationS} s measured. Chat: ${formatNumber(options.devices)} seeded devices in pairs connected through the setup's address by ${options.workers} raw \`ws\` load processes (bench/chat/ws-load-worker.ts), every device sending to its peer on an open-loop schedule; rates from ${formatNumber(options.search.start)}/s, ×${options.search.growth} until one does not hold (p99 ≤ ${options.search.p99MaxMs} ms, ≥ ${Math.round(options.search.minDeliveredRatio * 100)}% delivered, nothing lost, duplicated or reordered), then bisected; ${options.chatWarmupS} s unmeasured and ${options.stepS} s measured per rate.`,
+    `Links: ${formatNumber(options.links)} links created through the setup's address (${options.connections} connections, measured), then redirects over ${formatNumber(options.hotCodes)} of their codes (cached in every node), ${options.warmupS} s warm-up and ${options.durationS} s measured. Chat: ${formatNumber(options.devices)} seeded devices in pairs connected through the setup's address by ${options.workers} raw \`ws\` load processes (bench/chat/ws-load-worker.ts), every device sending to its peer on an open-loop schedule; rates from ${formatNumber(options.search.start)}/s, ×${options.search.growth} until one does not hold (p99 ≤ ${options.search.p99MaxMs} ms, ≥ ${Math.round(options.search.minDeliveredRatio * 100)}% delivered, nothing lost, duplicated or reordered), then bisected; ${options.chatWarmupS} s unmeasured and ${options.stepS} s measured per rate; then ${formatNumber(options.referenceRate)} msg/s once more, for the CPU per message of every setup at one rate.`,
     'CPU is read from /proc per group of processes over each measured window; PostgreSQL counts the backends connected to the setup’s database (not the server’s background writers), and "others" is everything else on the machine, including other people’s work.',
   ]);
   const { body } = renderClusterSection(result, options, header);

@@ -51,7 +51,11 @@ const embedded: TargetResult = {
   label: 'embedded, direct',
   cached: { load: load(10_000), reading: reading({ nodes: 0.25, generator: 0.6 }) },
   creation: { load: load(2_000), reading: reading({ nodes: 0.5, generator: 0.3 }) },
-  chat: { steps: [step(1_000, { nodes: 0.2 })], best: step(1_000, { nodes: 0.2 }) },
+  chat: {
+    steps: [step(1_000, { nodes: 0.2 })],
+    best: step(1_000, { nodes: 0.2 }),
+    reference: step(250, { nodes: 0.1 }),
+  },
 };
 
 const cluster: TargetResult = {
@@ -68,6 +72,7 @@ const cluster: TargetResult = {
   chat: {
     steps: [step(800, { nodes: 0.9 }, 'p99 over 50 ms'), step(400, { nodes: 0.4, NATS: 0.04 })],
     best: step(400, { nodes: 0.4, NATS: 0.04 }),
+    reference: step(250, { nodes: 0.3, NATS: 0.05 }),
   },
 };
 
@@ -96,6 +101,13 @@ describe(renderClusterSection.name, () => {
     const { body } = renderClusterSection({ targets: [embedded, cluster] }, OPTIONS, '');
     expect(body).toMatch(/\| HAProxy +\| +— \| +30 µs \|/);
     expect(body).not.toContain('inbox Redis');
+  });
+
+  it('compares the CPU per message of every setup at the reference rate', () => {
+    const { body } = renderClusterSection({ targets: [embedded, cluster] }, OPTIONS, '');
+    // 0.1 core at 250/s = 400 µs; 0.35 core = 1,400 µs.
+    expect(body).toMatch(/\| per 1:1 message at 250 msg\/s +\|/);
+    expect(body).toMatch(/\| \*\*the whole setup\*\* +\| +\*\*400 µs\*\* \| +\*\*1,400 µs\*\* \|/);
   });
 
   it('lists every rate tried, with why it did not hold', () => {

@@ -21,6 +21,7 @@ const USAGE = `usage: npm run bench:cluster -- [options]
   --devices <n>      1:1 devices, in pairs (${d.devices})
   --step <s>         seconds each 1:1 rate is measured (${d.stepS})
   --start-rate <n>   first 1:1 rate, messages/s (${d.search.start})
+  --reference-rate <n>  the 1:1 rate every setup's CPU per message is compared at (${d.referenceRate})
   --dry-run          print the tables without writing docs/benchmarks.md
   --no-build         (bench-cluster.sh) run the server as last built
 `;
@@ -41,6 +42,7 @@ async function main(): Promise<number> {
       devices: { type: 'string' },
       step: { type: 'string' },
       'start-rate': { type: 'string' },
+      'reference-rate': { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -66,6 +68,9 @@ async function main(): Promise<number> {
       ...d.search,
       start: Math.round(positive('start-rate', values['start-rate'], d.search.start)),
     },
+    referenceRate: Math.round(
+      positive('reference-rate', values['reference-rate'], d.referenceRate),
+    ),
     write: !values['dry-run'],
     log: (line) => process.stdout.write(`${line}\n`),
   });

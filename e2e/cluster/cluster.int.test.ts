@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Group, Link } from '@switchboard/shared';
 import type { ConversationId, StoredMessage } from '@switchboard/sdk/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
@@ -123,7 +124,7 @@ describe.skipIf(!(await servicesAvailable(['postgres', 'redis', 'nats'])))(
       expect(new Set(codes).size).toBe(3 * perNode);
     });
 
-    it(`stops redirecting on every node within ${LINK_CHANGE_BOUND_MS} ms a link deleted through one node, and follows an edit as fast`, async () => {
+    it(`stops redirecting on every node within ${LINK_CHANGE_BOUND_MS} ms a link deleted through one node, and follows an edit or an alias created as fast`, async () => {
       showLogsOnFailure();
       const { cluster } = test;
       const [first, second] = nodes();
@@ -181,11 +182,25 @@ describe.skipIf(!(await servicesAvailable(['postgres', 'redis', 'nats'])))(
         performance.now(),
         (a) => a.status === 302 && a.location === 'https://example.com/after-edit',
       );
+      // An alias requested while it did not exist is remembered as unknown on each node;
+      // creating it through one node must reach the others as fast.
+      code = `cl-${randomBytes(4).toString('hex')}`;
+      for (const node of cluster.nodes) expect((await follow(node.url, code)).status).toBe(404);
+      const aliased = await callApi<Link>(first.url, 'POST', '/api/links', {
+        token: owner.token,
+        body: { url: 'https://example.com/new-alias', alias: code },
+      });
+      expect(aliased.status).toBe(201);
+      const creation = await timeUntilEveryNode(
+        performance.now(),
+        (a) => a.status === 302 && a.location === 'https://example.com/new-alias',
+      );
       console.info(
-        `[measure] through separate processes: a deletion reached every node's redirects in ${deletion.toFixed(1)} ms, an edit in ${edit.toFixed(1)} ms`,
+        `[measure] through separate processes: a deletion reached every node's redirects in ${deletion.toFixed(1)} ms, an edit in ${edit.toFixed(1)} ms, an alias creation in ${creation.toFixed(1)} ms`,
       );
       expect(deletion).toBeLessThan(LINK_CHANGE_BOUND_MS);
       expect(edit).toBeLessThan(LINK_CHANGE_BOUND_MS);
+      expect(creation).toBeLessThan(LINK_CHANGE_BOUND_MS);
     });
 
     it('delivers every message to two devices of one user and to a group spread over three nodes', async () => {
@@ -430,6 +445,15 @@ describe.skipIf(!(await servicesAvailable(['postgres', 'redis', 'nats'])))(
         receivers.push(device(`receiver-${i}`, to.url, r));
       }
       await Promise.all([...senders, ...receivers].map((d) => d.client.connect()));
+      // A link every node has cached, to follow through the balancer during the outage.
+      const owner = await registerUser(cluster.balancerUrl);
+      const link = await callApi<Link>(n1.url, 'POST', '/api/links', {
+        token: owner.token,
+        body: { url: 'https://example.com/during-the-outage' },
+      });
+      expect(link.status).toBe(201);
+      for (const node of cluster.nodes)
+        expect((await follow(node.url, link.body.code)).status).toBe(302);
 
       const ids = senders.map(() => [] as string[]);
       let restarted = false;
@@ -491,6 +515,17 @@ describe.skipIf(!(await servicesAvailable(['postgres', 'redis', 'nats'])))(
               .join('\n'),
         },
       );
+      // Every node's /readyz fails: the balancer takes them all out of switchboard_nodes
+      // and serves from the nodes that are alive (/healthz) instead of answering 503.
+      await waitFor(
+        async () => (await cluster.servers()).every((server) => server.status.startsWith('DOWN')),
+        'the balancer to see no node ready',
+        { timeoutMs: 30_000 },
+      );
+      expect(await follow(cluster.balancerUrl, link.body.code)).toEqual({
+        status: 302,
+        location: 'https://example.com/during-the-outage',
+      });
       const downFor = performance.now() - killedAt;
       const answeredInOutage = senders.reduce((n, s) => n + s.sent.length, 0) - answeredAtKill;
       await engine.restart();
