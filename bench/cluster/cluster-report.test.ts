@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_RATE_SEARCH } from '../chat/rate-search.js';
 import type { HttpLoadResult } from '../lib/http-load.js';
 import {
+  marginalCost,
   renderClusterSection,
   setupMicros,
   type ChatStep,
@@ -108,6 +109,21 @@ describe(renderClusterSection.name, () => {
     // 0.1 core at 250/s = 400 µs; 0.35 core = 1,400 µs.
     expect(body).toMatch(/\| per 1:1 message at 250 msg\/s +\|/);
     expect(body).toMatch(/\| \*\*the whole setup\*\* +\| +\*\*400 µs\*\* \| +\*\*1,400 µs\*\* \|/);
+  });
+
+  it('separates the cost of a message at the margin from the fixed cost of the connections', () => {
+    // cores = 0.1 + 200 µs × rate, exactly, at three rates; an overloaded step is left out.
+    const steps = [250, 500, 1_000].map((rate) => step(rate, { nodes: 0.1 + rate * 200e-6 }));
+    const overloaded: ChatStep = {
+      ...step(2_000, { nodes: 0.3 }),
+      delivered: 1_500,
+      offered: 2_000,
+    };
+    const cost = marginalCost([...steps, overloaded], (r) => r.cores.get('nodes') ?? 0);
+    expect(cost.micros).toBeCloseTo(200);
+    expect(cost.fixedCores).toBeCloseTo(0.1);
+    expect(cost.points).toBe(3);
+    expect(marginalCost([steps[0]!], () => 1).micros).toBeNaN();
   });
 
   it('lists every rate tried, with why it did not hold', () => {

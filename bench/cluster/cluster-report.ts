@@ -92,6 +92,69 @@ function cpuTable(
   return renderTable(columns, rows);
 }
 
+/**
+ * The cost of a message at the margin, and the fixed cost of the connected devices: a
+ * least-squares line through (rate, cores) over every step that delivered what was
+ * offered (an overloaded step measures the queue, not the cost). A single rate
+ * cannot separate the two, since at a low rate the heartbeats and timers of a thousand
+ * idle sockets weigh as much as the messages.
+ */
+export function marginalCost(
+  steps: readonly ChatStep[],
+  cores: (reading: GroupReading) => number,
+): { micros: number; fixedCores: number; points: number } {
+  const points = steps
+    .filter((s) => s.delivered >= 0.95 * s.offered && s.lost === 0)
+    .map((s) => ({ x: s.delivered, y: cores(s.reading) }));
+  const n = points.length;
+  const rates = new Set(points.map((p) => Math.round(p.x)));
+  if (n < 2 || rates.size < 2) return { micros: Number.NaN, fixedCores: Number.NaN, points: n };
+  const mx = points.reduce((a, p) => a + p.x, 0) / n;
+  const my = points.reduce((a, p) => a + p.y, 0) / n;
+  const sxy = points.reduce((a, p) => a + (p.x - mx) * (p.y - my), 0);
+  const sxx = points.reduce((a, p) => a + (p.x - mx) ** 2, 0);
+  const slope = sxy / sxx;
+  return { micros: slope * 1e6, fixedCores: my - slope * mx, points: n };
+}
+
+function marginalTable(targets: readonly TargetResult[]): string {
+  const all = (t: TargetResult) => [...t.chat.steps, t.chat.reference];
+  const columns = [
+    { header: 'per 1:1 message, at the margin' },
+    ...targets.map((t) => ({ header: t.label, align: 'right' as const })),
+  ];
+  const present = SETUP_GROUPS.filter((group) =>
+    targets.some((t) => all(t).some((s) => s.reading.cores.has(group))),
+  );
+  const cell = (t: TargetResult, cores: (r: GroupReading) => number, has: boolean) =>
+    has ? µs(marginalCost(all(t), cores).micros) : '—';
+  const rows = present.map((group) => [
+    group,
+    ...targets.map((t) =>
+      cell(
+        t,
+        (r) => r.cores.get(group) ?? 0,
+        all(t).some((s) => s.reading.cores.has(group)),
+      ),
+    ),
+  ]);
+  const totals = targets.map((t) => marginalCost(all(t), setupCores));
+  rows.push(['**the whole setup**', ...totals.map((c) => `**${µs(c.micros)}**`)]);
+  const base = totals[0]?.micros;
+  if (base !== undefined && Number.isFinite(base)) {
+    rows.push([
+      '… relative to the first column',
+      ...totals.map((c) => (Number.isFinite(c.micros) ? formatPercent(c.micros / base) : '—')),
+    ]);
+  }
+  rows.push([
+    'fixed: cores with the devices connected, before any message',
+    ...totals.map((c) => (Number.isFinite(c.fixedCores) ? c.fixedCores.toFixed(2) : '—')),
+  ]);
+  rows.push(['rates fitted', ...totals.map((c) => String(c.points))]);
+  return renderTable(columns, rows);
+}
+
 function stepsTable(target: TargetResult): string {
   return renderTable(
     [
@@ -206,6 +269,13 @@ export function renderClusterSection(
           ? { reading: t.chat.reference.reading, rate: t.chat.reference.delivered }
           : null,
     ),
+    '',
+    'The same messages at the margin: the slope of CPU against the delivered rate over',
+    'every rate that was delivered in full (the search’s and the reference), with the',
+    'intercept, the cost of keeping the devices connected, apart. Noisier than one step',
+    'when "others" is high, but the figure to size from: it is what one more message costs.',
+    '',
+    marginalTable(targets),
     ...targets.flatMap((t) => ['', `### The 1:1 rate search, ${t.label}`, '', stepsTable(t)]),
   ];
   return { body: body.join('\n') };

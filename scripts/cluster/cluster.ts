@@ -335,48 +335,54 @@ export async function startCluster(overrides: Partial<ClusterOptions> = {}): Pro
   };
 
   try {
+    const inboxPorts =
+      options.inboxStores === 'private' ? [await freePort(), await freePort()] : [];
+    const inboxStores =
+      options.inboxStores === 'private'
+        ? inboxPorts.map((port) => `redis://127.0.0.1:${port}`)
+        : options.inboxStores === 'database'
+          ? []
+          : [...options.inboxStores];
+    const envs = nodePorts.map((port, i) =>
+      nodeEnv(
+        options,
+        { name: `node-${i + 1}`, port, dataDir: path.join(dataDir, `node-${i + 1}`) },
+        balancerUrl,
+        inboxStores,
+      ),
+    );
+    // The server refuses a mix of settings that cannot work: say so before starting anything.
+    try {
+      parseConfig(envs[0]!);
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        throw new Error(`the nodes' ${error.message}`, { cause: error });
+      }
+      throw error;
+    }
+
     if (await ensureDatabase(options.databaseUrl)) {
       log(`created database ${new URL(options.databaseUrl).pathname.slice(1)}`);
     }
-
-    let inboxStores: string[] = [];
-    if (options.inboxStores === 'private') {
-      const stores: string[] = [];
-      for (const name of ['inbox-a', 'inbox-b']) {
-        const port = await freePort();
-        started.push(
-          await startInboxRedis({
-            name,
-            port,
-            dir: path.join(dataDir, name),
-            logFile: path.join(logDir, `${name}.log`),
-            detached: options.detached,
-            cwd: ROOT,
-          }),
-        );
-        stores.push(`redis://127.0.0.1:${port}`);
-      }
-      inboxStores = stores;
-    } else if (options.inboxStores !== 'database') {
-      inboxStores = [...options.inboxStores];
+    for (const [i, port] of inboxPorts.entries()) {
+      const name = i === 0 ? 'inbox-a' : 'inbox-b';
+      started.push(
+        await startInboxRedis({
+          name,
+          port,
+          dir: path.join(dataDir, name),
+          logFile: path.join(logDir, `${name}.log`),
+          detached: options.detached,
+          cwd: ROOT,
+        }),
+      );
     }
 
     for (let i = 1; i <= options.nodes; i++) {
       const name = `node-${i}`;
       const nodeDir = path.join(dataDir, name);
       const port = nodePorts[i - 1]!;
-      const env = nodeEnv(options, { name, port, dataDir: nodeDir }, balancerUrl, inboxStores);
-      if (i === 1) {
-        // The server refuses a mix of settings that cannot work; say so before starting anything.
-        try {
-          parseConfig(env);
-        } catch (error) {
-          if (error instanceof ConfigError) {
-            throw new Error(`the nodes' ${error.message}`, { cause: error });
-          }
-          throw error;
-        }
-      }
+      const env = envs[i - 1]!;
       nodes.push(
         new ClusterNode(
           name,
