@@ -1,9 +1,11 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { LogController, fastify, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Deps } from './deps.js';
 import { installAccounts, type AccountsModule } from './domains/accounts/accounts.module.js';
 import { installChat, type ChatModule } from './domains/chat/chat.module.js';
 import { installLinks, type LinksModule } from './domains/links/links.module.js';
+import type { RawRoute } from './domains/links/redirect.routes.js';
 import { installErrorHandling } from './http/errors.js';
 import { installHealth } from './http/health.js';
 import { installOpenApi } from './http/openapi.js';
@@ -29,11 +31,30 @@ export interface App {
   close(): Promise<void>;
 }
 
+/** How long an idle keep-alive connection stays open (Fastify's default). */
+const KEEP_ALIVE_TIMEOUT_MS = 72_000;
+
 /** Builds the whole server from its dependencies; `main.ts` and the tests both call it. */
 export async function createApp(deps: Deps): Promise<App> {
   const { config, logger } = deps;
   const { trustProxy } = config;
+  let closing = false;
+  // Set once the links are installed: the redirect's fast path, tried before Fastify.
+  // Off while closing (Fastify answers 503) and when every request is to be logged.
+  let rawRedirect: RawRoute | null = null;
   const http: FastifyInstance = fastify({
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    serverFactory: (handler) => {
+      const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+        if (rawRedirect === null || closing) handler(request, response);
+        else rawRedirect(request, response, () => handler(request, response));
+      });
+      // What Fastify sets on the server it makes itself, with its defaults.
+      server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+      server.requestTimeout = 0;
+      server.setTimeout(0);
+      return server;
+    },
     // Fastify's logger type is a narrower view of pino's; the instance is the same, and
     // without the cast the app's type would differ from the `FastifyInstance` plugins take.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
@@ -61,18 +82,20 @@ export async function createApp(deps: Deps): Promise<App> {
     }
   });
 
-  let closing = false;
   // Metrics first: each route registered after this gets its own duration hook.
-  installMetrics(http, deps.metrics);
+  const httpMetrics = installMetrics(http, deps.metrics);
   installErrorHandling(http);
   await installOpenApi(http, config.publicUrl);
   installHealth(http, deps, () => closing);
 
   const accounts = await installAccounts(http, deps);
-  const links = config.services.links ? await installLinks(http, deps, accounts) : null;
+  const links = config.services.links
+    ? await installLinks(http, deps, accounts, httpMetrics)
+    : null;
   const chat = config.services.chat ? await installChat(http, deps, accounts) : null;
   await installWebApp(http, config.webDistDir, logger);
   await http.ready();
+  if (links !== null && !config.env.LOG_REQUESTS) rawRedirect = links.rawRedirect;
 
   let closed: Promise<void> | undefined;
   return {

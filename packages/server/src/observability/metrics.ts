@@ -152,6 +152,15 @@ export class DurationHistogram {
   }
 }
 
+/** Counts one answer of a route: its status and how long it took, in seconds. */
+export type DurationRecorder = (status: number, seconds: number) => void;
+
+/** What the HTTP metrics offer to answers given outside Fastify's routes. */
+export interface HttpMetrics {
+  /** The recorder of a method and route pattern, in the series Fastify's routes use. */
+  recorder(method: string, route: string): DurationRecorder;
+}
+
 /**
  * Records every HTTP answer's duration by method, route pattern and status, and serves
  * `/metrics`. Each route gets its own `onResponse` hook, which knows its pattern (one
@@ -159,7 +168,7 @@ export class DurationHistogram {
  * getter that builds an object per call; a global hook counts what no route matched.
  * Call it before any route is registered.
  */
-export function installMetrics(app: FastifyInstance, registry: Registry): void {
+export function installMetrics(app: FastifyInstance, registry: Registry): HttpMetrics {
   const duration = new DurationHistogram(
     'http_request_duration_seconds',
     'Duration of HTTP requests, by method, route pattern and status',
@@ -168,18 +177,19 @@ export function installMetrics(app: FastifyInstance, registry: Registry): void {
   // Read through `get()` like prom-client's own metrics; only the type is narrower.
   registry.registerMetric(duration as unknown as Metric);
 
-  const recorder = (method: string, route: string) => {
+  const recorder = (method: string, route: string): DurationRecorder => {
     let lastStatus = -1;
     let last: Series | null = null;
-    return (reply: FastifyReply): void => {
-      const status = reply.statusCode;
+    return (status, seconds) => {
       if (status !== lastStatus || last === null) {
         last = duration.series({ method, route, status });
         lastStatus = status;
       }
-      duration.observe(last, reply.elapsedTime / 1000);
+      duration.observe(last, seconds);
     };
   };
+  const fromReply = (record: DurationRecorder, reply: FastifyReply): void =>
+    record(reply.statusCode, reply.elapsedTime / 1000);
 
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
@@ -187,12 +197,12 @@ export function installMetrics(app: FastifyInstance, registry: Registry): void {
     const record = methods.length === 1 ? recorder(methods[0]!, route.url) : null;
     const byMethod = new Map<string, ReturnType<typeof recorder>>();
     const hook: onResponseHookHandler = function (request, reply, done) {
-      if (record !== null) record(reply);
+      if (record !== null) fromReply(record, reply);
       else {
         let r = byMethod.get(request.method);
         if (r === undefined)
           byMethod.set(request.method, (r = recorder(request.method, route.url)));
-        r(reply);
+        fromReply(r, reply);
       }
       done();
     };
@@ -210,7 +220,7 @@ export function installMetrics(app: FastifyInstance, registry: Registry): void {
       let r = unmatched.get(request.method);
       if (r === undefined)
         unmatched.set(request.method, (r = recorder(request.method, 'unmatched')));
-      r(reply);
+      fromReply(r, reply);
     }
     done();
   });
@@ -219,4 +229,5 @@ export function installMetrics(app: FastifyInstance, registry: Registry): void {
     reply.type(registry.contentType);
     return registry.metrics();
   });
+  return { recorder };
 }

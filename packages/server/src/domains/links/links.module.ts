@@ -9,6 +9,7 @@ import { KyselyLinkClickStore } from '../../adapters/sql/kysely-link-click-store
 import { KyselyLinkIdAllocator } from '../../adapters/sql/kysely-link-id-allocator.js';
 import { KyselyLinkStore } from '../../adapters/sql/kysely-link-store.js';
 import type { Deps } from '../../deps.js';
+import type { HttpMetrics } from '../../observability/metrics.js';
 import type { AccountsModule } from '../accounts/accounts.module.js';
 import { ClickAggregator } from './click-aggregator.js';
 import { CodeGenerator } from './code-generator.js';
@@ -17,7 +18,7 @@ import { LINK_KEY_FILE, loadOrCreateLinkKey } from './link-key-file.js';
 import { QrRenderer } from './link-qr.js';
 import { LinkService } from './link-service.js';
 import { registerLinkRoutes } from './links.routes.js';
-import { registerRedirectRoutes, type RedirectCounters } from './redirect.routes.js';
+import { registerRedirectRoutes, type RawRoute, type RedirectCounters } from './redirect.routes.js';
 import { createUrlPolicy, parseBlocklist } from './url-policy.js';
 import { VisitorClassifier } from './visitor-profile.js';
 
@@ -26,6 +27,8 @@ export interface LinksModule {
   readonly service: LinkService;
   /** Writes the buffered clicks now (the timer and shutdown do it on their own). */
   flushClicks(): Promise<void>;
+  /** The redirect's fast path, for the HTTP server to try before Fastify. */
+  readonly rawRedirect: RawRoute;
 }
 
 /** Builds the links service on the configured stores and registers its routes. */
@@ -33,6 +36,7 @@ export async function installLinks(
   app: FastifyInstance,
   deps: Deps,
   accounts: AccountsModule,
+  httpMetrics: HttpMetrics,
 ): Promise<LinksModule> {
   const { config, database, clock, logger } = deps;
   const env = config.env;
@@ -140,9 +144,9 @@ export async function installLinks(
     },
     new QrRenderer(),
   );
-  await registerRedirectRoutes(app, service, counters);
+  const rawRedirect = await registerRedirectRoutes(app, service, counters, httpMetrics);
 
-  return { service, flushClicks: () => aggregator.flush() };
+  return { service, flushClicks: () => aggregator.flush(), rawRedirect };
 }
 
 /** Exposes the redirect counters at `/metrics`, read only when scraped. */

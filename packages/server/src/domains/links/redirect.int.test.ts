@@ -1,4 +1,5 @@
-import type { Link } from '@switchboard/shared';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Link, LinkStats } from '@switchboard/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callApi, registerUser, type TestUser } from '../../test-support/accounts.js';
 import { startTestServer, type TestServer } from '../../test-support/test-app.js';
@@ -299,6 +300,97 @@ describe('the redirect path', () => {
         body: 'password=open%20sesame',
       });
       expect(res.status).toBe(405);
+    });
+  });
+
+  describe('the fast path in front of Fastify', () => {
+    interface RawOutcome {
+      readonly fellBack: boolean;
+      readonly status?: number;
+      readonly headers?: Record<string, string>;
+    }
+    /** A sample of /metrics, by its name and labels as written. */
+    const metric = async (series: string) => {
+      const text = await (await fetch(`${server.baseUrl}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+      return line === undefined ? 0 : Number(line.slice(series.length + 1));
+    };
+    /** Runs the raw route alone on a stand-in request: what it answers, or that it handed over. */
+    const raw = (url: string, method = 'GET') =>
+      new Promise<RawOutcome>((resolve) => {
+        const written: { status?: number; headers?: Record<string, string> } = {};
+        const request = { method, url, headers: {} } as unknown as IncomingMessage;
+        const response = {
+          writeHead(status: number, headers: Record<string, string>) {
+            Object.assign(written, { status, headers });
+            return this;
+          },
+          end() {
+            resolve({ fellBack: false, ...written });
+          },
+        } as unknown as ServerResponse;
+        server.app.links!.rawRedirect(request, response, () => resolve({ fellBack: true }));
+      });
+
+    it('answers a plain link itself, after a cache miss and from the cache', async () => {
+      const link = await create({ url: 'https://example.com/fast', redirectType: 307 });
+      const misses = await metric('link_cache_lookups_total{result="miss"}');
+      const hits = await metric('link_cache_lookups_total{result="hit"}');
+      for (const method of ['GET', 'GET', 'HEAD']) {
+        expect(await raw(`/${link.code}`, method)).toEqual({
+          fellBack: false,
+          status: 307,
+          headers: { location: 'https://example.com/fast', 'content-length': '0' },
+        });
+      }
+      expect(await metric('link_cache_lookups_total{result="miss"}')).toBe(misses + 1);
+      expect(await metric('link_cache_lookups_total{result="hit"}')).toBe(hits + 2);
+    });
+
+    it('hands everything else to Fastify as it came', async () => {
+      const plain = await create({ url: 'https://example.com/plain' });
+      const locked = await create({ url: 'https://example.com/locked', password: 'open sesame' });
+      const limited = await create({ url: 'https://example.com/limited', maxClicks: 5 });
+      const expiring = await create({
+        url: 'https://example.com/expiring',
+        expiresAt: new Date(clock.now() + DAY).toISOString(),
+      });
+      clock.advance(2 * DAY);
+      for (const [url, method] of [
+        [`/${plain.code}?utm=x`, 'GET'],
+        [`/${plain.code}+`, 'GET'],
+        [`/${plain.code}/`, 'GET'],
+        [`/${plain.code}`, 'POST'],
+        [`/${plain.code}`, 'OPTIONS'],
+        [`/${locked.code}`, 'GET'],
+        [`/${limited.code}`, 'GET'],
+        [`/${expiring.code}`, 'GET'],
+        ['/zzzzzzy', 'GET'],
+        ['/zzzzzzy', 'GET'],
+        ['/healthz', 'GET'],
+        ['/api/links', 'GET'],
+        ['/', 'GET'],
+      ] as const) {
+        expect(await raw(url, method), `${method} ${url}`).toEqual({ fellBack: true });
+      }
+    });
+
+    it('counts the redirects, the clicks and the metrics series as the route does', async () => {
+      const link = await create({ url: 'https://example.com/counted' });
+      const series = () =>
+        metric('http_request_duration_seconds_count{method="GET",route="/:code",status="302"}');
+      const before = await series();
+      for (let i = 0; i < 5; i++) expect((await visit(`/${link.code}`)).status).toBe(302);
+      expect((await visit(`/${link.code}`, { method: 'HEAD' })).status).toBe(302);
+      expect(await series()).toBe(before + 5);
+      await server.app.links!.flushClicks();
+      const stats = await callApi<LinkStats>(
+        server.baseUrl,
+        'GET',
+        `/api/links/${link.code}/stats`,
+        { token: owner.token },
+      );
+      expect(stats.body.clicks).toBe(5);
     });
   });
 });

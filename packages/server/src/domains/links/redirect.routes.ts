@@ -1,5 +1,7 @@
-import { AppError, LINK_CODE_PATTERN } from '@switchboard/shared';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AppError, LINK_CODE_PATTERN, isReservedPath } from '@switchboard/shared';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { HttpMetrics } from '../../observability/metrics.js';
 import { sendError, toAppError } from '../../http/errors.js';
 import { wantsHtml } from '../../http/html.js';
 import type { CachedLink } from './link-cache.js';
@@ -15,6 +17,17 @@ export interface RedirectCounters {
 }
 
 const PLUS = 43; // '+'
+const SLASH = 47; // '/'
+
+/**
+ * A route answered straight from `node:http`, in front of Fastify: it answers the
+ * request, or hands it to `fallback` (Fastify's handler) untouched.
+ */
+export type RawRoute = (
+  request: IncomingMessage,
+  response: ServerResponse,
+  fallback: () => void,
+) => void;
 
 function notFound(code: string): AppError {
   return new AppError('LINK_NOT_FOUND', `No link has the code "${code}".`);
@@ -37,7 +50,16 @@ export async function registerRedirectRoutes(
   app: FastifyInstance,
   service: LinkService,
   counters: RedirectCounters,
-): Promise<void> {
+  metrics: HttpMetrics,
+): Promise<RawRoute> {
+  /** Counts a redirect that went out and records its click (GET only). */
+  const redirected = (request: IncomingMessage, link: CachedLink, counted: boolean): void => {
+    counters.redirects++;
+    if (request.method === 'GET') {
+      service.recordClick(link, counted, request.headers['user-agent'], request.headers.referer);
+    }
+  };
+
   /** Sends the redirect; the click is recorded after the answer has gone out. */
   const redirect = (
     request: FastifyRequest,
@@ -46,11 +68,11 @@ export async function registerRedirectRoutes(
     counted: boolean,
   ): void => {
     reply.code(link.redirectType).header('location', link.url).send();
-    counters.redirects++;
-    if (request.method === 'GET') {
-      service.recordClick(link, counted, request.headers['user-agent'], request.headers.referer);
-    }
+    redirected(request.raw, link, counted);
   };
+
+  /** Requests whose cache miss the raw route counted before handing them to Fastify. */
+  const missCounted = new WeakSet<IncomingMessage>();
 
   const locked = (request: FastifyRequest, reply: FastifyReply, link: CachedLink) => {
     if (!wantsHtml(request)) return sendError(request, reply, passwordRequired());
@@ -100,7 +122,7 @@ export async function registerRedirectRoutes(
     reply: FastifyReply,
     code: string,
   ): Promise<FastifyReply> => {
-    counters.cacheMisses++;
+    if (!missCounted.has(request.raw)) counters.cacheMisses++;
     if (!LINK_CODE_PATTERN.test(code)) return sendError(request, reply, notFound(code));
     const link = await service.resolve(code);
     if (link === null) return sendError(request, reply, notFound(code));
@@ -148,11 +170,11 @@ export async function registerRedirectRoutes(
       const link = service.peek(code);
       if (link === undefined) return slowPath(request, reply, code);
       if (link === null) {
-        counters.negativeHits++;
+        if (!missCounted.has(request.raw)) counters.negativeHits++;
         sendError(request, reply, notFound(code));
         return undefined;
       }
-      counters.cacheHits++;
+      if (!missCounted.has(request.raw)) counters.cacheHits++;
       return answer(request, reply, link);
     });
 
@@ -193,4 +215,66 @@ export async function registerRedirectRoutes(
     });
     done();
   });
+
+  // ---------------------------------------------------------------- the raw fast path
+
+  const recorders = {
+    GET: metrics.recorder('GET', '/:code'),
+    HEAD: metrics.recorder('HEAD', '/:code'),
+  };
+  /** A plain follow: what the raw route answers; everything else is Fastify's. */
+  const plain = (link: CachedLink): boolean =>
+    link.maxClicks === null && service.stateOf(link, service.now()) === 'follow';
+  const send = (
+    request: IncomingMessage,
+    response: ServerResponse,
+    link: CachedLink,
+    method: 'GET' | 'HEAD',
+    start: number,
+    fallback: () => void,
+  ): void => {
+    try {
+      response.writeHead(link.redirectType, { location: link.url, 'content-length': '0' });
+    } catch {
+      // A target Node refuses as a header: Fastify's route answers it (as an error).
+      return fallback();
+    }
+    response.end();
+    recorders[method](link.redirectType, (performance.now() - start) / 1000);
+    redirected(request, link, false);
+  };
+
+  /**
+   * The redirect of a plain link (no password, not expired, no click limit), answered
+   * before Fastify builds its request and reply: the hot path of the product, at about
+   * the cost of a bare `node:http` server plus the cache lookup and the click. The
+   * answer is the one Fastify's route gives (same status, headers, counters, metrics
+   * series and click); anything else (a preview, a query string, a locked, expired,
+   * limited or unknown link, an error) goes to Fastify's route as it came.
+   */
+  return (request, response, fallback) => {
+    const { method, url } = request;
+    if ((method !== 'GET' && method !== 'HEAD') || url === undefined) return fallback();
+    const code = url.slice(1);
+    if (url.charCodeAt(0) !== SLASH || !LINK_CODE_PATTERN.test(code)) return fallback();
+    const start = performance.now();
+    const link = service.peek(code);
+    if (link === null || (link !== undefined && !plain(link))) return fallback();
+    if (link !== undefined) {
+      counters.cacheHits++;
+      return send(request, response, link, method, start, fallback);
+    }
+    // The service's own paths are Fastify's, and never links.
+    if (isReservedPath(code)) return fallback();
+    counters.cacheMisses++;
+    missCounted.add(request);
+    service.resolve(code).then(
+      (found) => {
+        if (found !== null && plain(found)) send(request, response, found, method, start, fallback);
+        else fallback();
+      },
+      // Fastify's route meets the error again and answers it.
+      () => fallback(),
+    );
+  };
 }
