@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import type { FanoutJob, FanoutQueue } from '../../domains/chat/fanout-queue.js';
 import type { Logger } from '../../logger.js';
+import type { FanoutJobWriter } from './fanout-job-writer.js';
 
 /** Tuning of the table-backed queue; the defaults suit production. */
 export interface KyselyFanoutQueueOptions {
@@ -19,12 +20,13 @@ const MAX_RETRY_DELAY_MS = 60_000;
 
 /**
  * The fan-out queue of the embedded mode: a table in the same database, so that an
- * accepted group message survives SIGKILL, with an in-process worker woken at once by
- * `enqueue` and polling for what other processes (or a restart) left behind. Jobs are
- * claimed with a lease, so several nodes on one PostgreSQL would not run a job twice
- * at once.
+ * accepted group message survives SIGKILL, and a group change writes its event job in
+ * its own transaction (`FanoutJobWriter`). An in-process worker is woken at once by
+ * `enqueue` and by such a commit, and polls for what other processes (or a restart)
+ * left behind. Jobs are claimed with a lease, so several nodes on one PostgreSQL would
+ * not run a job twice at once.
  */
-export class KyselyFanoutQueue implements FanoutQueue {
+export class KyselyFanoutQueue implements FanoutQueue, FanoutJobWriter {
   private handler: ((job: FanoutJob) => Promise<void>) | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
@@ -49,13 +51,20 @@ export class KyselyFanoutQueue implements FanoutQueue {
   }
 
   async enqueue(job: FanoutJob): Promise<void> {
+    await this.write(this.db, [job]);
+    this.kick();
+  }
+
+  async write(trx: Kysely<Database>, jobs: readonly FanoutJob[]): Promise<void> {
+    if (jobs.length === 0) return;
     const now = Date.now();
-    // Microseconds, kept strictly increasing, so that jobs of one millisecond keep
-    // the order they were accepted in.
-    this.lastPosition = Math.max(now * 1000, this.lastPosition + 1);
-    await this.db
-      .insertInto('chat_fanout_jobs')
-      .values({
+    const rows = jobs.map((job) => {
+      // Microseconds, kept strictly increasing, so that jobs of one millisecond keep
+      // the order they were accepted in. Taken inside the writer's transaction, after
+      // the change's own statements: a later change of the same group (which waits for
+      // this one's lock) gets a later position.
+      this.lastPosition = Math.max(now * 1000, this.lastPosition + 1);
+      return {
         job_id: job.id,
         payload: JSON.stringify(job),
         position: this.lastPosition,
@@ -63,10 +72,18 @@ export class KyselyFanoutQueue implements FanoutQueue {
         available_at: now,
         locked_until: 0,
         created_at: now,
-      })
+      };
+    });
+    await trx
+      .insertInto('chat_fanout_jobs')
+      .values(rows)
       .onConflict((oc) => oc.column('job_id').doNothing())
       .execute();
+  }
+
+  committed(): Promise<void> {
     this.kick();
+    return Promise.resolve();
   }
 
   start(handler: (job: FanoutJob) => Promise<void>): void {

@@ -4,6 +4,7 @@ import { links } from './0002-links.js';
 import { chat } from './0003-chat.js';
 import { scaleOut } from './0004-scale-out.js';
 import { clickJournal } from './0005-click-journal.js';
+import { fanoutOutbox } from './0006-fanout-outbox.js';
 
 /**
  * Every migration, by name; applied in name order at start. Each is written once for
@@ -16,4 +17,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0003-chat': chat,
   '0004-scale-out': scaleOut,
   '0005-click-journal': clickJournal,
+  '0006-fanout-outbox': fanoutOutbox,
 };

@@ -4,6 +4,8 @@ import { MemoryChatBus } from '../../adapters/memory/memory-chat-bus.js';
 import { MemoryPresenceStore } from '../../adapters/memory/memory-presence-store.js';
 import { KyselyBlockStore } from '../../adapters/sql/kysely-block-store.js';
 import { KyselyContactStore } from '../../adapters/sql/kysely-contact-store.js';
+import type { FanoutJobWriter } from '../../adapters/sql/fanout-job-writer.js';
+import { KyselyFanoutOutbox } from '../../adapters/sql/kysely-fanout-outbox.js';
 import { KyselyFanoutQueue } from '../../adapters/sql/kysely-fanout-queue.js';
 import { KyselyGroupStore } from '../../adapters/sql/kysely-group-store.js';
 import { KyselyInboxStore } from '../../adapters/sql/kysely-inbox-store.js';
@@ -14,6 +16,7 @@ import { BlockService } from './block-service.js';
 import { registerChatRoutes } from './chat.routes.js';
 import { ChatGateway } from './gateway.js';
 import { GroupService } from './group-service.js';
+import type { FanoutQueue } from './fanout-queue.js';
 import type { InboxStore } from './inbox-store.js';
 import { MessageService } from './message-service.js';
 import { PresenceService } from './presence-service.js';
@@ -75,12 +78,26 @@ export async function installChat(
     labelNames: ['to'] as const,
     registers: [deps.metrics],
   });
-  const groups = new KyselyGroupStore(db);
   const contacts = new KyselyContactStore(db);
   // A cluster: fan-out on JetStream, delivery between nodes on NATS, presence in Redis.
   const { scaleOut } = deps;
-  const queue =
-    scaleOut !== null ? await scaleOut.fanoutQueue(logger) : new KyselyFanoutQueue(db, logger);
+  // A group change writes its event job in its own transaction: into the queue's table
+  // (embedded), or into the outbox that this node publishes to JetStream after the
+  // commit and whose relay publishes what a crash left behind (scale-out).
+  let queue: FanoutQueue;
+  let jobWriter: FanoutJobWriter;
+  let outbox: KyselyFanoutOutbox | null = null;
+  if (scaleOut !== null) {
+    const nats = await scaleOut.fanoutQueue(logger);
+    queue = nats;
+    outbox = new KyselyFanoutOutbox(db, (job) => nats.enqueue(job), logger);
+    jobWriter = outbox;
+  } else {
+    const table = new KyselyFanoutQueue(db, logger);
+    queue = table;
+    jobWriter = table;
+  }
+  const groups = new KyselyGroupStore(db, jobWriter);
   const bus = scaleOut !== null ? await scaleOut.chatBus() : new MemoryChatBus();
   const presenceStore = scaleOut?.presenceStore() ?? new MemoryPresenceStore();
 
@@ -112,7 +129,6 @@ export async function installChat(
     blocks,
     users,
     clock: deps.clock,
-    publish: (event) => messages.publishGroupEvent(event),
     maxGroupSize: env.CHAT_MAX_GROUP_SIZE,
   });
   blocks.onBlock((userId, blockedId) => {
@@ -184,6 +200,7 @@ export async function installChat(
   });
 
   queue.start((job) => messages.handleJob(job));
+  outbox?.start();
   let sweeping: Promise<unknown> = Promise.resolve();
   const sweep = () => {
     sweeping = messages
@@ -204,6 +221,7 @@ export async function installChat(
     clearInterval(sweepTimer);
     unsubscribe();
     await sweeping;
+    await outbox?.stop();
     await queue.stop();
     await inbox.close();
   });

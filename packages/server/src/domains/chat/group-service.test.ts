@@ -14,18 +14,8 @@ function world(maxGroupSize = 5) {
   );
   const clock = fixedClock(100);
   const blocks = new BlockService(new MemoryBlocks(), users, clock, new MemoryChatBus());
-  const events: Array<Omit<GroupEventJob, 'kind'>> = [];
-  const service = new GroupService({
-    groups,
-    blocks,
-    users,
-    clock,
-    maxGroupSize,
-    publish: (event) => {
-      events.push(event);
-      return Promise.resolve();
-    },
-  });
+  const events: GroupEventJob[] = groups.jobs;
+  const service = new GroupService({ groups, blocks, users, clock, maxGroupSize });
   return { groups, blocks, events, service };
 }
 

@@ -17,8 +17,6 @@ export interface GroupServiceDeps {
   readonly blocks: BlockService;
   readonly users: UserDirectory;
   readonly clock: Clock;
-  /** Queues a membership event for every member's devices. */
-  readonly publish: (event: Omit<GroupEventJob, 'kind'>) => Promise<void>;
   /** Most members a group may have, its creator included. */
   readonly maxGroupSize: number;
 }
@@ -40,7 +38,9 @@ export function groupName(raw: string): string {
 /**
  * Groups: creation, renaming, membership and roles. Only members see a group; only
  * admins change it; any member may leave. Every change reaches the members as a
- * `group` inbox item through the fan-out queue.
+ * `group` inbox item through the fan-out queue: the service builds the event job and
+ * the store writes it in the change's own transaction, so that a change acknowledged
+ * is never left untold (a crash, a queue that fails) and a refused one never told.
  */
 export class GroupService {
   constructor(private readonly deps: GroupServiceDeps) {}
@@ -55,12 +55,12 @@ export class GroupService {
     }
     await this.requireReachable(creatorId, memberIds);
     const createdAt = clock.now();
-    const group = await groups.create(
-      { groupId: newId(createdAt), name, createdBy: creatorId, createdAt },
+    const groupId = newId(createdAt);
+    return groups.create(
+      { groupId, name, createdBy: creatorId, createdAt },
       memberIds,
+      this.event(groupId, 'created', creatorId, { name }),
     );
-    await this.event(group.groupId, 'created', creatorId, { name });
-    return group;
   }
 
   /** A group, for one of its members. */
@@ -81,10 +81,10 @@ export class GroupService {
   async rename(actorId: string, groupId: string, rawName: string): Promise<GroupRecord> {
     const name = groupName(rawName);
     await this.requireAdmin(actorId, groupId);
-    if (!(await this.deps.groups.rename(groupId, name, this.deps.clock.now()))) {
+    const event = this.event(groupId, 'renamed', actorId, { name });
+    if (!(await this.deps.groups.rename(groupId, name, this.deps.clock.now(), event))) {
       throw new AppError('GROUP_NOT_FOUND');
     }
-    await this.event(groupId, 'renamed', actorId, { name });
     return this.get(actorId, groupId);
   }
 
@@ -97,10 +97,10 @@ export class GroupService {
       userId,
       this.deps.clock.now(),
       this.deps.maxGroupSize,
+      this.event(groupId, 'member-added', actorId, { userId, role: 'member' }),
     );
     switch (outcome) {
       case 'added':
-        await this.event(groupId, 'member-added', actorId, { userId, role: 'member' });
         return this.get(actorId, groupId);
       case 'already-member':
         throw new AppError('ALREADY_A_MEMBER');
@@ -120,19 +120,16 @@ export class GroupService {
     const role = await this.deps.groups.roleOf(groupId, actorId);
     if (role === null) throw new AppError('GROUP_NOT_FOUND');
     if (actorId !== userId && role !== 'admin') throw new AppError('NOT_GROUP_ADMIN');
-    const outcome = await this.deps.groups.removeMember(groupId, userId, this.deps.clock.now());
-    if (!outcome.removed) throw new AppError('MEMBER_NOT_FOUND');
     const leaving = actorId === userId;
-    await this.event(groupId, leaving ? 'member-left' : 'member-removed', actorId, {
-      userId,
-      alsoTo: [userId],
+    const outcome = await this.deps.groups.removeMember(groupId, userId, this.deps.clock.now(), {
+      removed: this.event(groupId, leaving ? 'member-left' : 'member-removed', actorId, {
+        userId,
+        alsoTo: [userId],
+      }),
+      promoted: (heir) =>
+        this.event(groupId, 'role-changed', actorId, { userId: heir, role: 'admin' }),
     });
-    if (outcome.promoted !== null) {
-      await this.event(groupId, 'role-changed', actorId, {
-        userId: outcome.promoted,
-        role: 'admin',
-      });
-    }
+    if (!outcome.removed) throw new AppError('MEMBER_NOT_FOUND');
   }
 
   /** Makes a member an admin or a plain member again (admins); the last admin stays. */
@@ -143,11 +140,15 @@ export class GroupService {
     role: GroupRole,
   ): Promise<GroupRecord> {
     await this.requireAdmin(actorId, groupId);
-    const outcome = await this.deps.groups.setRole(groupId, userId, role, this.deps.clock.now());
+    const outcome = await this.deps.groups.setRole(
+      groupId,
+      userId,
+      role,
+      this.deps.clock.now(),
+      this.event(groupId, 'role-changed', actorId, { userId, role }),
+    );
     switch (outcome) {
       case 'changed':
-        await this.event(groupId, 'role-changed', actorId, { userId, role });
-        break;
       case 'unchanged':
         break;
       case 'not-member':
@@ -179,14 +180,15 @@ export class GroupService {
     }
   }
 
+  /** The fan-out job of one membership event; the store writes it with the change. */
   private event(
     groupId: string,
     event: GroupEventJob['event'],
     by: string,
     extra: { userId?: string; name?: string; role?: GroupRole; alsoTo?: string[] },
-  ): Promise<void> {
+  ): GroupEventJob {
     const ts = this.deps.clock.now();
     const { alsoTo = [], ...fields } = extra;
-    return this.deps.publish({ id: `e:${newId(ts)}`, groupId, event, by, ts, alsoTo, ...fields });
+    return { kind: 'event', id: `e:${newId(ts)}`, groupId, event, by, ts, alsoTo, ...fields };
   }
 }

@@ -5,7 +5,7 @@ import type { Logger } from '../../logger.js';
 import type { BlockService } from './block-service.js';
 import type { ChatBus } from './chat-bus.js';
 import type { ContactStore } from './contact-store.js';
-import type { FanoutJob, FanoutQueue, GroupEventJob, GroupMessageJob } from './fanout-queue.js';
+import type { FanoutJob, FanoutQueue, GroupMessageJob } from './fanout-queue.js';
 import type { GroupStore } from './group-store.js';
 import {
   fanoutKey,
@@ -261,11 +261,6 @@ export class MessageService {
       receipts: { status: 'read', recipientUserId: reader.userId, items },
     });
     this.wake(result.appended);
-  }
-
-  /** Queues a group event for fan-out to the members (and `alsoTo`). */
-  async publishGroupEvent(event: Omit<GroupEventJob, 'kind'>): Promise<void> {
-    await this.deps.queue.enqueue({ kind: 'event', ...event });
   }
 
   /** Applies one fan-out job; safe to run again (the delivery has the job's key). */

@@ -7,12 +7,13 @@ import { BlockService } from '../block-service.js';
 import type { BlockEntry, BlockStore } from '../block-store.js';
 import type { ChatBusEvent } from '../chat-bus.js';
 import type { ContactStore } from '../contact-store.js';
-import type { FanoutJob, FanoutQueue } from '../fanout-queue.js';
+import type { FanoutJob, FanoutQueue, GroupEventJob } from '../fanout-queue.js';
 import type {
   AddMemberOutcome,
   GroupListEntry,
   GroupRecord,
   GroupStore,
+  RemoveMemberEvents,
   RemoveMemberOutcome,
   SetRoleOutcome,
 } from '../group-store.js';
@@ -80,8 +81,9 @@ export class RecordingInbox implements InboxStore {
   }
 }
 
-/** Groups in a map, with the same outcomes as the real store. */
+/** Groups in a map, with the same outcomes as the real store; `jobs`: the event jobs written. */
 export class MemoryGroups implements GroupStore {
+  readonly jobs: GroupEventJob[] = [];
   readonly groups = new Map<
     string,
     {
@@ -95,7 +97,9 @@ export class MemoryGroups implements GroupStore {
   create(
     group: { groupId: string; name: string; createdBy: string; createdAt: number },
     memberIds: readonly string[],
+    event?: GroupEventJob,
   ): Promise<GroupRecord> {
+    if (event !== undefined) this.jobs.push(event);
     const others = [...new Set(memberIds)].filter((id) => id !== group.createdBy);
     const members: Array<{ userId: string; role: GroupRole }> = [
       { userId: group.createdBy, role: 'admin' },
@@ -122,9 +126,12 @@ export class MemoryGroups implements GroupStore {
   listForUser(): Promise<GroupListEntry[]> {
     return Promise.resolve([]);
   }
-  rename(groupId: string, name: string): Promise<boolean> {
+  rename(groupId: string, name: string, _at: number, event: GroupEventJob): Promise<boolean> {
     const g = this.groups.get(groupId);
-    if (g !== undefined) g.name = name;
+    if (g !== undefined) {
+      g.name = name;
+      this.jobs.push(event);
+    }
     return Promise.resolve(g !== undefined);
   }
   addMember(
@@ -132,21 +139,29 @@ export class MemoryGroups implements GroupStore {
     userId: string,
     _at: number,
     maxSize: number,
+    event: GroupEventJob,
   ): Promise<AddMemberOutcome> {
     const g = this.groups.get(groupId);
     if (g === undefined) return Promise.resolve('no-group');
     if (g.members.some((m) => m.userId === userId)) return Promise.resolve('already-member');
     if (g.members.length >= maxSize) return Promise.resolve('full');
     g.members.push({ userId, role: 'member' });
+    this.jobs.push(event);
     return Promise.resolve('added');
   }
-  removeMember(groupId: string, userId: string): Promise<RemoveMemberOutcome> {
+  removeMember(
+    groupId: string,
+    userId: string,
+    _at: number,
+    events: RemoveMemberEvents,
+  ): Promise<RemoveMemberOutcome> {
     const g = this.groups.get(groupId);
     const index = g?.members.findIndex((m) => m.userId === userId) ?? -1;
     if (g === undefined || index === -1) {
       return Promise.resolve({ removed: false, promoted: null, deleted: false });
     }
     g.members.splice(index, 1);
+    this.jobs.push(events.removed);
     if (g.members.length === 0) {
       this.groups.delete(groupId);
       return Promise.resolve({ removed: true, promoted: null, deleted: true });
@@ -155,15 +170,23 @@ export class MemoryGroups implements GroupStore {
       return Promise.resolve({ removed: true, promoted: null, deleted: false });
     }
     g.members[0]!.role = 'admin';
+    this.jobs.push(events.promoted(g.members[0]!.userId));
     return Promise.resolve({ removed: true, promoted: g.members[0]!.userId, deleted: false });
   }
-  setRole(groupId: string, userId: string, role: GroupRole): Promise<SetRoleOutcome> {
+  setRole(
+    groupId: string,
+    userId: string,
+    role: GroupRole,
+    _at: number,
+    event: GroupEventJob,
+  ): Promise<SetRoleOutcome> {
     const member = this.groups.get(groupId)?.members.find((m) => m.userId === userId);
     if (member === undefined) return Promise.resolve('not-member');
     if (member.role === role) return Promise.resolve('unchanged');
     const admins = this.groups.get(groupId)!.members.filter((m) => m.role === 'admin').length;
     if (role === 'member' && admins <= 1) return Promise.resolve('last-admin');
     member.role = role;
+    this.jobs.push(event);
     return Promise.resolve('changed');
   }
   coMembersOf(): Promise<string[]> {
