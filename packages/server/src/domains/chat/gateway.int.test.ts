@@ -264,6 +264,48 @@ describe(`${ChatGateway.name} limits`, () => {
     expect(await socket.waitClosed()).toMatchObject({ code: 4029 });
   });
 
+  it('keeps a device limited when it reconnects: a new socket does not bring a new burst', async () => {
+    const limited = await startTestServer({ CHAT_FRAMES_PER_SECOND: '5' });
+    try {
+      const user = await registerUser(limited.baseUrl);
+      const first = await TestSocket.connect(limited.baseUrl, user.token);
+      sockets.push(first);
+      await first.take((f) => f.type === 'synced');
+      // `auth` took one token of the burst of 10; nine pings spend the rest.
+      for (let i = 0; i < 9; i++) first.send({ type: 'ping', nonce: `a${i}` });
+      await first.takeAll(9, (f) => f.type === 'pong');
+      first.close();
+      await first.waitClosed();
+
+      const again = await TestSocket.connect(limited.baseUrl, user.token);
+      sockets.push(again);
+      await again.take((f) => f.type === 'synced');
+      // At 5 frames a second only a token or so came back meanwhile: most of these are refused.
+      for (let i = 0; i < 4; i++) again.send({ type: 'ping', nonce: `b${i}` });
+      const answers = await again.takeAll(
+        4,
+        (f) => f.type === 'pong' || (f.type === 'error' && f.code === 'RATE_LIMITED'),
+      );
+      const refused = answers.filter((f) => f.type === 'error');
+      expect(refused.length).toBeGreaterThanOrEqual(2);
+
+      // Once the bucket is full again (2 s at 5 a second), a new socket has the whole burst.
+      again.close();
+      await again.waitClosed();
+      await new Promise((resolve) => setTimeout(resolve, 2_200));
+      const rested = await TestSocket.connect(limited.baseUrl, user.token);
+      sockets.push(rested);
+      await rested.take((f) => f.type === 'synced');
+      // `auth`, eight pings and the barrier's: the whole burst, all answered.
+      for (let i = 0; i < 8; i++) rested.send({ type: 'ping', nonce: `c${i}` });
+      await rested.takeAll(8, (f) => f.type === 'pong');
+      await rested.barrier();
+      expect(rested.frames.filter(isError('RATE_LIMITED'))).toEqual([]);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('closes a device that reads too slowly with 4008; its messages wait in its inbox', async () => {
     const slow = await startTestServer({ CHAT_SEND_BUFFER_BYTES: '65536' });
     try {

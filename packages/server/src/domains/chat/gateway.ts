@@ -78,6 +78,15 @@ const SHUTDOWN_GRACE_MS = 2_000;
  */
 const CLOSE_GRACE_MS = 2_000;
 
+/**
+ * A device's frame budget: a token bucket, refilled lazily. Kept per device on the node
+ * (not per socket), so that a device that reconnects gets back the budget it left with.
+ */
+interface Bucket {
+  tokens: number;
+  refilledAt: number;
+}
+
 const enum State {
   AwaitingAuth,
   Authenticating,
@@ -110,8 +119,8 @@ class Connection {
   acking: Promise<void> | null = null;
   /** The highest seq acknowledged and not yet applied. */
   ackWanted = 0;
-  tokens: number;
-  refilledAt: number;
+  /** Its own until it authenticates, then its device's (see `ChatGateway.buckets`). */
+  bucket: Bucket;
   strikes = 0;
   /**
    * The sends, reads and typing frames of this socket, taken one at a time so that
@@ -134,8 +143,7 @@ class Connection {
     tokens: number,
     slot: number,
   ) {
-    this.tokens = tokens;
-    this.refilledAt = openedAt;
+    this.bucket = { tokens, refilledAt: openedAt };
     this.slot = slot;
   }
 }
@@ -191,6 +199,12 @@ export class ChatGateway {
   private readonly awaitingAuth = new Set<Connection>();
   /** Devices revoked lately, with when: checked once a socket has authenticated. */
   private readonly revoked = new Map<string, number>();
+  /**
+   * The frame budgets of devices that left this node with less than a full bucket, so
+   * that reconnecting does not refill it. An entry goes once its bucket would be full
+   * again (within `2 s` of refill): the map holds only devices gone in the last seconds.
+   */
+  private readonly buckets = new Map<string, Bucket>();
   private readonly heartbeat: NodeJS.Timeout;
   private readonly authSweep: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
@@ -364,16 +378,15 @@ export class ChatGateway {
     }
   }
 
-  /** A token bucket per socket (one socket per device): `framesPerSecond`, bursts of twice that. */
+  /**
+   * A token bucket per device on this node (kept across its reconnects):
+   * `framesPerSecond`, bursts of twice that.
+   */
   private admit(c: Connection): boolean {
-    const now = Date.now();
-    c.tokens = Math.min(
-      this.burst,
-      c.tokens + ((now - c.refilledAt) * this.options.framesPerSecond) / 1000,
-    );
-    c.refilledAt = now;
-    if (c.tokens >= 1) {
-      c.tokens -= 1;
+    const bucket = c.bucket;
+    this.refill(bucket, Date.now());
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
       c.strikes = 0;
       return true;
     }
@@ -382,6 +395,55 @@ export class ChatGateway {
       this.drop(c, 'RATE_LIMITED', WS_CLOSE.RATE_LIMITED, 'Too many frames; disconnected.');
     }
     return false;
+  }
+
+  private refill(bucket: Bucket, now: number): void {
+    if (now <= bucket.refilledAt) return;
+    bucket.tokens = Math.min(
+      this.burst,
+      bucket.tokens + ((now - bucket.refilledAt) * this.options.framesPerSecond) / 1000,
+    );
+    bucket.refilledAt = now;
+  }
+
+  /**
+   * An authenticated socket takes over its device's budget: what an earlier socket of
+   * the device left (or the older socket's, replaced just now), less what this one
+   * spent before authenticating.
+   */
+  private restoreBucket(c: Connection): void {
+    const left = this.buckets.get(c.deviceId);
+    if (left === undefined) return;
+    this.buckets.delete(c.deviceId);
+    const now = Date.now();
+    this.refill(left, now);
+    this.refill(c.bucket, now);
+    left.tokens = Math.min(left.tokens, c.bucket.tokens);
+    c.bucket = left;
+  }
+
+  /** A socket of a device goes: its budget stays, unless it is full anyway. */
+  private keepBucket(c: Connection): void {
+    if (c.deviceId === '') return;
+    const now = Date.now();
+    this.refill(c.bucket, now);
+    if (c.bucket.tokens >= this.burst) return;
+    const other = this.buckets.get(c.deviceId);
+    if (other !== undefined) {
+      this.refill(other, now);
+      if (other.tokens <= c.bucket.tokens) return;
+    }
+    this.buckets.set(c.deviceId, c.bucket);
+  }
+
+  /** Forgets the budgets that are full again: they are what a new socket gets anyway. */
+  private forgetFullBuckets(now: number): void {
+    for (const [deviceId, bucket] of this.buckets) {
+      const full =
+        bucket.tokens + ((now - bucket.refilledAt) * this.options.framesPerSecond) / 1000 >=
+        this.burst;
+      if (full) this.buckets.delete(deviceId);
+    }
   }
 
   private idOf(data: RawData): string | undefined {
@@ -454,6 +516,7 @@ export class ChatGateway {
       );
     }
     this.byDevice.set(c.deviceId, c);
+    this.restoreBucket(c);
     this.deps.bus.publish({
       kind: 'disconnect',
       deviceId: c.deviceId,
@@ -494,6 +557,7 @@ export class ChatGateway {
     for (const [deviceId, at] of this.revoked) {
       if (now - at >= REVOKED_MEMORY_MS) this.revoked.delete(deviceId);
     }
+    this.forgetFullBuckets(now);
     for (const c of this.awaitingAuth) {
       if (now - c.openedAt >= this.options.authTimeoutMs) {
         this.drop(
@@ -791,6 +855,7 @@ export class ChatGateway {
     this.awaitingAuth.delete(c);
     c.early = null;
     if (this.byDevice.get(c.deviceId) === c) this.byDevice.delete(c.deviceId);
+    this.keepBucket(c);
     // At shutdown every socket goes at once: no storm of presence updates (clients
     // reconnect at once; in scale-out the presence store's TTLs settle the rest).
     if (wasOpen && !this.shuttingDown) {
