@@ -1,4 +1,8 @@
-import type { PresenceStatus, PresenceStore } from '../../domains/chat/presence-store.js';
+import type {
+  LapseListener,
+  PresenceStatus,
+  PresenceStore,
+} from '../../domains/chat/presence-store.js';
 
 /**
  * Presence on a single node, in memory. Last-seen times are lost on restart (they are
@@ -39,6 +43,11 @@ export class MemoryPresenceStore implements PresenceStore {
       if (devices !== undefined) result.set(userId, [...devices.keys()]);
     }
     return Promise.resolve(result);
+  }
+
+  /** Nothing lapses in one process: every socket it holds is closed by it. */
+  onLapse(listener: LapseListener): void {
+    void listener;
   }
 
   status(userIds: readonly string[]): Promise<Map<string, PresenceStatus>> {

@@ -95,12 +95,91 @@ describe.skipIf(!(await servicesAvailable(['redis'])))(RedisPresenceStore.name, 
       expect((await alive.store.status(['bob'])).get('bob')?.online).toBe(true);
     });
 
+    it('tells one living node, once, of each user whose node died, with the last refresh as last seen', async () => {
+      const prefix = `${run}:${fixtures++}`;
+      const ttlMs = 600;
+      const dying = await node(prefix, 'node-a', ttlMs);
+      const b = await node(prefix, 'node-b', ttlMs);
+      const c = await node(prefix, 'node-c', ttlMs);
+      const told: Array<{ by: string; userId: string; lastSeen: number }> = [];
+      for (const [by, n] of [
+        ['a', dying],
+        ['b', b],
+        ['c', c],
+      ] as const) {
+        n.store.onLapse((userId, lastSeen) => {
+          told.push({ by, userId, lastSeen });
+          return Promise.resolve();
+        });
+      }
+      await dying.store.connect('alice', 'a1', 'node-a.1');
+      await dying.store.connect('alice', 'a2', 'node-a.2');
+      await dying.store.connect('carol', 'k1', 'node-a.3');
+      await b.store.connect('carol', 'k2', 'node-b.1');
+      await b.store.connect('bob', 'b1', 'node-b.2');
+      // A closed socket is not a lapse.
+      await dying.store.connect('dave', 'd1', 'node-a.4');
+      await dying.store.disconnect('dave', 'd1', 'node-a.4', 7);
+      const until = Date.now() + ttlMs;
+      await waitFor(() => Date.now() > until, 'one TTL');
+
+      await dying.store.stop(); // the node dies: no refresh, no disconnect, no sweep
+      const diedAt = Date.now();
+      await waitFor(() => told.length > 0, 'alice told offline', 5_000);
+      expect(Date.now() - diedAt).toBeLessThanOrEqual(ttlMs + b.store.sweepIntervalMs + 300);
+      // Two more sweeps of both living nodes: nothing else is told.
+      const settled = Date.now() + 3 * b.store.sweepIntervalMs;
+      await waitFor(() => Date.now() > settled, 'more sweeps');
+      expect(told).toEqual([
+        { by: expect.stringMatching(/^[bc]$/), userId: 'alice', lastSeen: expect.any(Number) },
+      ]);
+      const lastSeen = told[0]!.lastSeen;
+      expect(lastSeen).toBeGreaterThan(diedAt - ttlMs);
+      expect(lastSeen).toBeLessThanOrEqual(diedAt);
+      expect(await b.store.status(['alice', 'carol', 'bob', 'dave'])).toEqual(
+        new Map([
+          ['alice', { online: false, lastSeen }],
+          ['carol', { online: true, lastSeen: null }],
+          ['bob', { online: true, lastSeen: null }],
+          ['dave', { online: false, lastSeen: 7 }],
+        ]),
+      );
+      expect(await c.store.onlineDevices(['carol'])).toEqual(new Map([['carol', ['k2']]]));
+    });
+
+    it('tells nothing of a device that moved to another node before its first node died', async () => {
+      const prefix = `${run}:${fixtures++}`;
+      const ttlMs = 600;
+      const dying = await node(prefix, 'node-a', ttlMs);
+      const alive = await node(prefix, 'node-b', ttlMs);
+      const told: string[] = [];
+      for (const n of [dying, alive]) {
+        n.store.onLapse((userId) => {
+          told.push(userId);
+          return Promise.resolve();
+        });
+      }
+      await dying.store.connect('alice', 'a1', 'node-a.1');
+      // The device reconnects to node B; node A dies before it closes the old socket.
+      await alive.store.connect('alice', 'a1', 'node-b.1');
+      await dying.store.stop();
+      const until = Date.now() + 2 * ttlMs + 2 * alive.store.sweepIntervalMs;
+      await waitFor(() => Date.now() > until, 'the old registration long lapsed');
+      expect(told).toEqual([]);
+      expect(await alive.store.onlineDevices(['alice'])).toEqual(new Map([['alice', ['a1']]]));
+    });
+
     it('registers its sockets again when Redis comes back empty after a restart', async () => {
       const server = await startPrivateRedis();
       try {
         const privateLocation: RedisLocation = { kind: 'standalone', url: server.url };
         const on = await openNode(privateLocation, 'p', 'node-a', 1_500);
         opened.push(on);
+        const told: string[] = [];
+        on.store.onLapse((userId) => {
+          told.push(userId);
+          return Promise.resolve();
+        });
         await on.store.connect('alice', 'a1', 'c1');
         await on.store.connect('alice', 'a2', 'c2');
         await on.store.disconnect('alice', 'a2', 'c2', 5);
@@ -116,6 +195,11 @@ describe.skipIf(!(await servicesAvailable(['redis'])))(RedisPresenceStore.name, 
           'a1 registered again',
         );
         expect(await on.store.routesOf(['a1', 'a2'])).toEqual(['node-a', null]);
+        // Nothing lapsed meanwhile: no user is told offline.
+        const until = Date.now() + 1_500 + 2 * on.store.sweepIntervalMs;
+        await waitFor(() => Date.now() > until, 'a TTL and two sweeps');
+        expect(told).toEqual([]);
+        expect((await on.store.status(['alice'])).get('alice')?.online).toBe(true);
         expect(await on.store.disconnect('alice', 'a1', 'c1', 9)).toEqual({ wentOffline: true });
       } finally {
         await server.close();

@@ -1,4 +1,8 @@
-import type { PresenceStatus, PresenceStore } from '../../domains/chat/presence-store.js';
+import type {
+  LapseListener,
+  PresenceStatus,
+  PresenceStore,
+} from '../../domains/chat/presence-store.js';
 import type { Logger } from '../../logger.js';
 import { RedisScript, type RedisClient } from './redis-connection.js';
 
@@ -15,6 +19,10 @@ export interface RedisPresenceOptions {
 
 /** Registrations refreshed at once. */
 const REFRESH_SLICE = 500;
+/** Lapsed registrations claimed by one run of the sweep script. */
+const LAPSE_BATCH = 200;
+/** The sweep for lapsed registrations runs every third of the TTL, at most this far apart. */
+const LAPSE_SWEEP_MAX_MS = 5_000;
 /** "Last seen" outlives the sockets by this much. */
 const LAST_SEEN_TTL_MS = 400 * 24 * 60 * 60 * 1000;
 /** A user's device keys outlive their last write by this much (lapsed entries are pruned on writes). */
@@ -110,6 +118,59 @@ return {0, tostring(seen)}`,
   2,
 );
 
+/**
+ * KEYS: lapses (the cluster's zset registration -> expiry). ARGV: registration, ttl.
+ * Records when a registration lapses unless refreshed, on Redis's clock like the rest.
+ */
+const TRACK = new RedisScript(
+  `${NOW}
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+return 1`,
+  1,
+);
+
+/**
+ * KEYS: lapses. ARGV: how many. Takes the registrations whose expiry passed out of the
+ * set and answers them: whichever node runs it first handles them, and no other node.
+ */
+const CLAIM = new RedisScript(
+  `${NOW}
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
+if #due > 0 then redis.call('ZREM', KEYS[1], unpack(due)) end
+return due`,
+  1,
+);
+
+/**
+ * KEYS: devices, connections, last seen. ARGV: device, connection, ttl, last-seen ttl.
+ * A claimed registration: if it is still this connection's (the device did not connect
+ * again, here or elsewhere) and has lapsed (no late refresh), it goes with the other
+ * lapsed ones of the user; when no live device is left, the last seen time (the later
+ * of the recorded one and the lapsed registrations' last refresh) is recorded and
+ * answered as {1, last seen}. Anything else answers {0}.
+ */
+const LAPSE = new RedisScript(
+  `${NOW}
+if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return {0} end
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if score and tonumber(score) > now then return {0} end
+local seen = tonumber(redis.call('GET', KEYS[3]) or '-1')
+local lapsed = redis.call('ZREVRANGEBYSCORE', KEYS[1], now, '-inf', 'WITHSCORES', 'LIMIT', 0, 1)
+if lapsed[2] then
+  local refreshed = tonumber(lapsed[2]) - tonumber(ARGV[3])
+  if refreshed > seen then seen = refreshed end
+end
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[1], ARGV[1])
+${PRUNE}
+if redis.call('ZCARD', KEYS[1]) > 0 then return {0} end
+if seen < 0 then seen = now end
+seen = string.format('%.0f', seen)
+redis.call('SET', KEYS[3], seen, 'PX', ARGV[4])
+return {1, seen}`,
+  3,
+);
+
 /** Drops a route only if it still points at this node (the device may have moved). */
 const DROP_ROUTE = new RedisScript(
   `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -137,6 +198,9 @@ export class RedisPresenceStore implements PresenceStore {
   readonly #local = new Map<string, Registration>();
   #timer: NodeJS.Timeout | null = null;
   #refreshing: Promise<void> | null = null;
+  #sweepTimer: NodeJS.Timeout | null = null;
+  #sweeping: Promise<void> | null = null;
+  #lapseListener: LapseListener | null = null;
 
   constructor(
     private readonly redis: RedisClient,
@@ -145,18 +209,37 @@ export class RedisPresenceStore implements PresenceStore {
     redis.on('ready', this.#onReady);
   }
 
-  /** Starts refreshing this node's registrations. */
+  /**
+   * Starts refreshing this node's registrations, and sweeping the cluster's lapsed
+   * ones (every third of the TTL, at most `LAPSE_SWEEP_MAX_MS` apart).
+   */
   start(): void {
     this.#timer ??= setInterval(() => this.#refreshAll(), Math.max(100, this.options.ttlMs / 3));
     this.#timer.unref();
+    this.#sweepTimer ??= setInterval(() => this.#sweepAll(), this.sweepIntervalMs);
+    this.#sweepTimer.unref();
   }
 
-  /** Stops refreshing: the registrations lapse within the TTL, as if the node had died. */
+  /**
+   * Stops refreshing and sweeping: the registrations lapse within the TTL, as if the
+   * node had died, and the other nodes tell their users' contacts.
+   */
   async stop(): Promise<void> {
     if (this.#timer !== null) clearInterval(this.#timer);
     this.#timer = null;
+    if (this.#sweepTimer !== null) clearInterval(this.#sweepTimer);
+    this.#sweepTimer = null;
     this.redis.off('ready', this.#onReady);
-    await this.#refreshing;
+    await Promise.all([this.#refreshing, this.#sweeping]);
+  }
+
+  /** How often this node looks for lapsed registrations. */
+  get sweepIntervalMs(): number {
+    return Math.max(100, Math.min(LAPSE_SWEEP_MAX_MS, Math.floor(this.options.ttlMs / 3)));
+  }
+
+  onLapse(listener: LapseListener): void {
+    this.#lapseListener = listener;
   }
 
   async connect(
@@ -173,6 +256,7 @@ export class RedisPresenceStore implements PresenceStore {
         [deviceId, connectionId, this.options.ttlMs, KEYS_TTL_MS],
       ),
       this.redis.set(this.#routeKey(deviceId), this.options.nodeId, 'PX', this.options.ttlMs),
+      this.#track(userId, deviceId, connectionId),
     ]);
     return { cameOnline: first === 1 };
   }
@@ -185,11 +269,14 @@ export class RedisPresenceStore implements PresenceStore {
   ): Promise<{ wentOffline: boolean }> {
     this.#local.delete(connectionId);
     const [devices, connections, seen] = this.#userKeys(userId);
-    const result = await DISCONNECT.run(
-      this.redis,
-      [devices, connections, seen],
-      [deviceId, connectionId, at, LAST_SEEN_TTL_MS],
-    );
+    const [result] = await Promise.all([
+      DISCONNECT.run(
+        this.redis,
+        [devices, connections, seen],
+        [deviceId, connectionId, at, LAST_SEEN_TTL_MS],
+      ),
+      this.redis.zrem(this.#lapsesKey, registration(userId, deviceId, connectionId)),
+    ]);
     if (result !== -1) {
       await DROP_ROUTE.run(this.redis, [this.#routeKey(deviceId)], [this.options.nodeId]);
     }
@@ -254,6 +341,57 @@ export class RedisPresenceStore implements PresenceStore {
     return `${this.options.prefix}:route:${deviceId}`;
   }
 
+  get #lapsesKey(): string {
+    return `${this.options.prefix}:presence:lapses`;
+  }
+
+  #track(userId: string, deviceId: string, connectionId: string): Promise<unknown> {
+    return TRACK.run(
+      this.redis,
+      [this.#lapsesKey],
+      [registration(userId, deviceId, connectionId), this.options.ttlMs],
+    );
+  }
+
+  #sweepAll(): void {
+    if (this.#sweeping !== null || this.#lapseListener === null) return;
+    this.#sweeping = this.#sweep()
+      .catch((error: unknown) =>
+        this.options.logger.warn({ err: error }, 'presence: cannot sweep lapsed registrations'),
+      )
+      .finally(() => {
+        this.#sweeping = null;
+      });
+  }
+
+  /** Claims the registrations that lapsed, and tells of the users they left offline. */
+  async #sweep(): Promise<void> {
+    const { ttlMs, logger } = this.options;
+    for (;;) {
+      const claimed = (await CLAIM.run(this.redis, [this.#lapsesKey], [LAPSE_BATCH])) as string[];
+      await Promise.all(
+        claimed.map(async (member) => {
+          const parsed = parseRegistration(member);
+          if (parsed === null) return;
+          const [userId, deviceId, connectionId] = parsed;
+          const [devices, connections, seen] = this.#userKeys(userId);
+          const [offline, lastSeen] = (await LAPSE.run(
+            this.redis,
+            [devices, connections, seen],
+            [deviceId, connectionId, ttlMs, LAST_SEEN_TTL_MS],
+          )) as [number, string?];
+          if (offline !== 1 || lastSeen === undefined) return;
+          try {
+            await this.#lapseListener?.(userId, Number(lastSeen));
+          } catch (error) {
+            logger.warn({ err: error, userId }, 'presence: a lapse was not told');
+          }
+        }),
+      );
+      if (claimed.length < LAPSE_BATCH) return;
+    }
+  }
+
   readonly #onReady = (): void => {
     // Back after a break (perhaps an empty Redis after a restart): register again now.
     this.#refreshAll();
@@ -295,12 +433,37 @@ export class RedisPresenceStore implements PresenceStore {
           [deviceId, connectionId, ttlMs, KEYS_TTL_MS],
         );
         if (kept === 1) {
-          await this.redis.set(this.#routeKey(deviceId), nodeId, 'PX', ttlMs);
-        } else if (this.#local.get(connectionId)?.deviceId === deviceId) {
+          await Promise.all([
+            this.redis.set(this.#routeKey(deviceId), nodeId, 'PX', ttlMs),
+            this.#track(userId, deviceId, connectionId),
+          ]);
+        } else {
+          await this.redis.zrem(this.#lapsesKey, registration(userId, deviceId, connectionId));
           // Another socket of the device took over: this one is being closed.
-          this.#local.delete(connectionId);
+          if (this.#local.get(connectionId)?.deviceId === deviceId) {
+            this.#local.delete(connectionId);
+          }
         }
       }),
     );
   }
+}
+
+/** A registration as the cluster's set of lapses holds it. */
+function registration(userId: string, deviceId: string, connectionId: string): string {
+  return JSON.stringify([userId, deviceId, connectionId]);
+}
+
+function parseRegistration(member: string): [string, string, string] | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(member);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 3) return null;
+  const [userId, deviceId, connectionId] = parsed as unknown[];
+  if (typeof userId !== 'string' || typeof deviceId !== 'string') return null;
+  if (typeof connectionId !== 'string') return null;
+  return [userId, deviceId, connectionId];
 }

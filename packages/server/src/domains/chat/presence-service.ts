@@ -25,7 +25,9 @@ export interface PresenceServiceDeps {
  * conversation (a 1:1 contact or a group) with no block between them.
  */
 export class PresenceService {
-  constructor(private readonly deps: PresenceServiceDeps) {}
+  constructor(private readonly deps: PresenceServiceDeps) {
+    deps.store.onLapse((userId, lastSeen) => this.lapsed(userId, lastSeen));
+  }
 
   /**
    * A device's socket opened: if its user just came online, their contacts hear it.
@@ -69,6 +71,15 @@ export class PresenceService {
     if (!wentOffline) return;
     const hidden = (await this.deps.users.profile(device.userId))?.hideLastSeen ?? false;
     await this.broadcast(device.userId, false, hidden ? null : at);
+  }
+
+  /**
+   * A user's last registration lapsed (their node died with their sockets): their
+   * contacts hear it as if the last socket had closed at the last refresh.
+   */
+  async lapsed(userId: string, lastSeen: number): Promise<void> {
+    const hidden = (await this.deps.users.profile(userId))?.hideLastSeen ?? false;
+    await this.broadcast(userId, false, hidden ? null : lastSeen);
   }
 
   /** A contact's presence, for `GET /api/users/:userId/presence`; 404 for anyone else. */

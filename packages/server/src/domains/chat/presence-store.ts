@@ -6,6 +6,13 @@ export interface PresenceStatus {
 }
 
 /**
+ * Told about a user whose last live registration lapsed (their node died without
+ * closing their sockets), with their last seen time: the last refresh of the lapsed
+ * registration, or a later recorded close.
+ */
+export type LapseListener = (userId: string, lastSeen: number) => Promise<void>;
+
+/**
  * Which devices have a socket right now (and, in scale-out, on which node), and when
  * each user was last online. Embedded: in memory. Scale-out: Redis with TTLs that the
  * nodes refresh, so that a node that dies takes its devices offline.
@@ -31,4 +38,11 @@ export interface PresenceStore {
   onlineDevices(userIds: readonly string[]): Promise<Map<string, string[]>>;
   /** Presence of each of these users. */
   status(userIds: readonly string[]): Promise<Map<string, PresenceStatus>>;
+  /**
+   * Sets who hears of lapses: users left with no live device because their
+   * registrations ran out (their node died) rather than closed. Each lapse is told to
+   * one listener in the cluster, once. Embedded: never (the one process closes every
+   * socket it holds).
+   */
+  onLapse(listener: LapseListener): void;
 }
