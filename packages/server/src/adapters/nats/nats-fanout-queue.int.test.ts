@@ -2,9 +2,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { NatsLocation } from '../../config.js';
 import { runFanoutQueueContract } from '../../domains/chat/fanout-queue.contract.js';
 import type { FanoutJob } from '../../domains/chat/fanout-queue.js';
+import { crashingAfterCommit, groupWorld } from '../../domains/chat/test-support/group-world.js';
 import { createLogger } from '../../logger.js';
+import { createPostgresTestDatabase } from '../../test-support/databases.js';
 import { deleteNatsStreams, uniqueClusterName, waitFor } from '../../test-support/scale-out.js';
 import { servicesAvailable, TEST_SERVICES } from '../../test-support/services.js';
+import { KyselyFanoutOutbox } from '../sql/kysely-fanout-outbox.js';
 import { closeNats, openNats } from './nats-connection.js';
 import { NatsFanoutQueue, partitionOf, type NatsFanoutQueueOptions } from './nats-fanout-queue.js';
 
@@ -174,3 +177,47 @@ describe.skipIf(!(await servicesAvailable(['nats'])))(NatsFanoutQueue.name, () =
     await f.dispose();
   });
 });
+
+describe.skipIf(!(await servicesAvailable(['nats', 'postgres'])))(
+  'a group change on PostgreSQL whose node dies between the commit and the publish',
+  () => {
+    it('is relayed from the outbox to JetStream and reaches the members', async () => {
+      const f = await fixture();
+      const database = await createPostgresTestDatabase();
+      const db = database.handle.db;
+      const stops: Array<() => Promise<void>> = [];
+      try {
+        // The first node writes the outbox row with the change, then "dies": no publish.
+        const dead = new KyselyFanoutOutbox(db, () => Promise.reject(new Error('dead')), logger);
+        const dying = groupWorld(db, crashingAfterCommit(dead));
+        void dying.groups.create('alice', { name: 'Team', members: ['bob', 'carol'] });
+        const outboxRows = () => db.selectFrom('chat_fanout_outbox').select('job_id').execute();
+        await waitFor(async () => (await outboxRows()).length === 1, 'the outbox row');
+
+        // Another node: its fan-out worker and its relay.
+        const queue = f.open();
+        const world = groupWorld(db, dead);
+        queue.start(world.handler(queue));
+        stops.push(() => queue.stop());
+        const relay = new KyselyFanoutOutbox(db, (job) => queue.enqueue(job), logger, {
+          relayAfterMs: 200,
+          pollMs: 50,
+        });
+        relay.start();
+        stops.unshift(() => relay.stop());
+        for (const device of ['alice-1', 'bob-1', 'bob-2', 'carol-1']) {
+          await waitFor(
+            async () => (await world.groupEvents(device)).length > 0,
+            `the event in ${device}'s inbox`,
+          );
+          expect(await world.groupEvents(device)).toEqual([['created', null]]);
+        }
+        await waitFor(async () => (await outboxRows()).length === 0, 'the outbox emptied');
+      } finally {
+        for (const stop of stops) await stop();
+        await database.dispose();
+        await f.dispose();
+      }
+    });
+  },
+);
