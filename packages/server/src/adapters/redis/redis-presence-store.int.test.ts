@@ -1,6 +1,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { RedisLocation } from '../../config.js';
 import { runPresenceStoreContract } from '../../domains/chat/presence-store.contract.js';
+import type { LapseListener } from '../../domains/chat/presence-store.js';
 import { createLogger } from '../../logger.js';
 import {
   deleteRedisKeys,
@@ -25,6 +26,20 @@ async function openNode(location: RedisLocation, prefix: string, nodeId: string,
     async close() {
       await store.stop();
       await closeRedis(redis);
+    },
+  };
+}
+
+/** A lapse listener that writes down what it hears. */
+function recorder(told: string[]): LapseListener {
+  return {
+    lapsed: (userId) => {
+      told.push(`lapsed ${userId}`);
+      return Promise.resolve();
+    },
+    restored: (userId) => {
+      told.push(`restored ${userId}`);
+      return Promise.resolve();
     },
   };
 }
@@ -107,9 +122,12 @@ describe.skipIf(!(await servicesAvailable(['redis'])))(RedisPresenceStore.name, 
         ['b', b],
         ['c', c],
       ] as const) {
-        n.store.onLapse((userId, lastSeen) => {
-          told.push({ by, userId, lastSeen });
-          return Promise.resolve();
+        n.store.onLapse({
+          lapsed: (userId, lastSeen) => {
+            told.push({ by, userId, lastSeen });
+            return Promise.resolve();
+          },
+          restored: (userId) => Promise.reject(new Error(`${userId} was not gone`)),
         });
       }
       await dying.store.connect('alice', 'a1', 'node-a.1');
@@ -153,12 +171,7 @@ describe.skipIf(!(await servicesAvailable(['redis'])))(RedisPresenceStore.name, 
       const dying = await node(prefix, 'node-a', ttlMs);
       const alive = await node(prefix, 'node-b', ttlMs);
       const told: string[] = [];
-      for (const n of [dying, alive]) {
-        n.store.onLapse((userId) => {
-          told.push(userId);
-          return Promise.resolve();
-        });
-      }
+      for (const n of [dying, alive]) n.store.onLapse(recorder(told));
       await dying.store.connect('alice', 'a1', 'node-a.1');
       // The device reconnects to node B; node A dies before it closes the old socket.
       await alive.store.connect('alice', 'a1', 'node-b.1');
@@ -169,6 +182,37 @@ describe.skipIf(!(await servicesAvailable(['redis'])))(RedisPresenceStore.name, 
       expect(await alive.store.onlineDevices(['alice'])).toEqual(new Map([['alice', ['a1']]]));
     });
 
+    it('tells that a user is back when a node that stalled past the TTL registers the socket again', async () => {
+      const prefix = `${run}:${fixtures++}`;
+      // The stalled node refreshes every 3 s; the other sweeps every 200 ms.
+      const stalled = await node(prefix, 'node-a', 9_000);
+      const sweeper = await node(prefix, 'node-b', 600);
+      const told: string[] = [];
+      stalled.store.onLapse(recorder(told));
+      sweeper.store.onLapse(recorder(told));
+      await stalled.store.connect('alice', 'a1', 'node-a.1');
+      // As if its refreshes had not run for a TTL: the registration expired.
+      const devices = `${prefix}:presence:{u:alice}:devices`;
+      await stalled.redis.zadd(devices, 1, 'a1');
+      await stalled.redis.zadd(
+        `${prefix}:presence:lapses`,
+        1,
+        JSON.stringify(['alice', 'a1', 'node-a.1']),
+      );
+      await waitFor(() => told.length > 0, 'alice told offline');
+      expect(told).toEqual(['lapsed alice']);
+      expect((await sweeper.store.status(['alice'])).get('alice')?.online).toBe(false);
+      // The node's next refresh registers the socket again: its contacts hear it is back.
+      await waitFor(() => told.length > 1, 'alice told back', 5_000);
+      expect(told).toEqual(['lapsed alice', 'restored alice']);
+      expect((await sweeper.store.status(['alice'])).get('alice')?.online).toBe(true);
+      expect(await sweeper.store.routesOf(['a1'])).toEqual(['node-a']);
+      // Once: later refreshes only extend it.
+      const until = Date.now() + 3_500;
+      await waitFor(() => Date.now() > until, 'another refresh');
+      expect(told).toEqual(['lapsed alice', 'restored alice']);
+    });
+
     it('registers its sockets again when Redis comes back empty after a restart', async () => {
       const server = await startPrivateRedis();
       try {
@@ -176,10 +220,7 @@ describe.skipIf(!(await servicesAvailable(['redis'])))(RedisPresenceStore.name, 
         const on = await openNode(privateLocation, 'p', 'node-a', 1_500);
         opened.push(on);
         const told: string[] = [];
-        on.store.onLapse((userId) => {
-          told.push(userId);
-          return Promise.resolve();
-        });
+        on.store.onLapse(recorder(told));
         await on.store.connect('alice', 'a1', 'c1');
         await on.store.connect('alice', 'a2', 'c2');
         await on.store.disconnect('alice', 'a2', 'c2', 5);

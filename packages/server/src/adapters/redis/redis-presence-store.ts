@@ -57,20 +57,27 @@ return 0`,
 );
 
 /**
- * Same keys and arguments as CONNECT: extends a registration that is still this
- * connection's, or makes it again when Redis lost it (a restart); answers 0 when
- * another connection of the device took over.
+ * KEYS: devices, connections, last seen; ARGV as CONNECT. Extends a registration that
+ * is still this connection's, or makes it again when it is gone: Redis lost it (a
+ * restart), or it lapsed (the node stalled past the TTL) and was swept or pruned.
+ * Answers 0 when another connection of the device took over, 2 when it made the
+ * registration again for a user who had no live device and whose contacts were told
+ * they left (a last-seen time is recorded; an emptied Redis has none), else 1.
  */
 const REFRESH = new RedisScript(
   `${NOW}
 local current = redis.call('HGET', KEYS[2], ARGV[1])
 if current and current ~= ARGV[2] then return 0 end
+local back = 0
+if not current and redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf') == 0
+  and redis.call('EXISTS', KEYS[3]) == 1 then back = 1 end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
+if back == 1 then return 2 end
 return 1`,
-  2,
+  3,
 );
 
 /**
@@ -364,9 +371,19 @@ export class RedisPresenceStore implements PresenceStore {
       });
   }
 
+  async #tell(userId: string, call: (listener: LapseListener) => Promise<void>): Promise<void> {
+    const listener = this.#lapseListener;
+    if (listener === null) return;
+    try {
+      await call(listener);
+    } catch (error) {
+      this.options.logger.warn({ err: error, userId }, 'presence: a lapse was not told');
+    }
+  }
+
   /** Claims the registrations that lapsed, and tells of the users they left offline. */
   async #sweep(): Promise<void> {
-    const { ttlMs, logger } = this.options;
+    const { ttlMs } = this.options;
     for (;;) {
       const claimed = (await CLAIM.run(this.redis, [this.#lapsesKey], [LAPSE_BATCH])) as string[];
       await Promise.all(
@@ -381,11 +398,7 @@ export class RedisPresenceStore implements PresenceStore {
             [deviceId, connectionId, ttlMs, LAST_SEEN_TTL_MS],
           )) as [number, string?];
           if (offline !== 1 || lastSeen === undefined) return;
-          try {
-            await this.#lapseListener?.(userId, Number(lastSeen));
-          } catch (error) {
-            logger.warn({ err: error, userId }, 'presence: a lapse was not told');
-          }
+          await this.#tell(userId, (listener) => listener.lapsed(userId, Number(lastSeen)));
         }),
       );
       if (claimed.length < LAPSE_BATCH) return;
@@ -426,17 +439,19 @@ export class RedisPresenceStore implements PresenceStore {
     const { ttlMs, nodeId } = this.options;
     return Promise.allSettled(
       entries.map(async ([connectionId, { userId, deviceId }]) => {
-        const [devices, connections] = this.#userKeys(userId);
-        const kept = await REFRESH.run(
-          this.redis,
-          [devices, connections],
-          [deviceId, connectionId, ttlMs, KEYS_TTL_MS],
-        );
-        if (kept === 1) {
+        const kept = await REFRESH.run(this.redis, this.#userKeys(userId), [
+          deviceId,
+          connectionId,
+          ttlMs,
+          KEYS_TTL_MS,
+        ]);
+        if (kept === 1 || kept === 2) {
           await Promise.all([
             this.redis.set(this.#routeKey(deviceId), nodeId, 'PX', ttlMs),
             this.#track(userId, deviceId, connectionId),
           ]);
+          // Its contacts were told it left (it lapsed while this node stalled): it is back.
+          if (kept === 2) await this.#tell(userId, (listener) => listener.restored(userId));
         } else {
           await this.redis.zrem(this.#lapsesKey, registration(userId, deviceId, connectionId));
           // Another socket of the device took over: this one is being closed.

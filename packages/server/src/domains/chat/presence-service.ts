@@ -26,7 +26,10 @@ export interface PresenceServiceDeps {
  */
 export class PresenceService {
   constructor(private readonly deps: PresenceServiceDeps) {
-    deps.store.onLapse((userId, lastSeen) => this.lapsed(userId, lastSeen));
+    deps.store.onLapse({
+      lapsed: (userId, lastSeen) => this.lapsed(userId, lastSeen),
+      restored: (userId) => this.broadcast(userId, true, null),
+    });
   }
 
   /**

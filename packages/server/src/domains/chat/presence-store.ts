@@ -5,12 +5,20 @@ export interface PresenceStatus {
   readonly lastSeen: number | null;
 }
 
-/**
- * Told about a user whose last live registration lapsed (their node died without
- * closing their sockets), with their last seen time: the last refresh of the lapsed
- * registration, or a later recorded close.
- */
-export type LapseListener = (userId: string, lastSeen: number) => Promise<void>;
+/** Who hears of registrations that lapsed rather than closed (scale-out). */
+export interface LapseListener {
+  /**
+   * A user was left with no live device because their registrations ran out (their
+   * node died, or stalled past the TTL, without closing their sockets). `lastSeen`: the
+   * last refresh of the lapsed registrations, or a later recorded close.
+   */
+  lapsed(userId: string, lastSeen: number): Promise<void>;
+  /**
+   * A user told offline that way is back: the node had only stalled, and registered
+   * the socket again.
+   */
+  restored(userId: string): Promise<void>;
+}
 
 /**
  * Which devices have a socket right now (and, in scale-out, on which node), and when
