@@ -451,7 +451,9 @@ export class RedisPresenceStore implements PresenceStore {
             this.#track(userId, deviceId, connectionId),
           ]);
           // Its contacts were told it left (it lapsed while this node stalled): it is back.
-          if (kept === 2) await this.#tell(userId, (listener) => listener.restored(userId));
+          // Not awaited: after a long stall every socket may be back, and the refreshes
+          // of the next slices must not wait for the contacts to be told.
+          if (kept === 2) void this.#tell(userId, (listener) => listener.restored(userId));
         } else {
           await this.redis.zrem(this.#lapsesKey, registration(userId, deviceId, connectionId));
           // Another socket of the device took over: this one is being closed.
