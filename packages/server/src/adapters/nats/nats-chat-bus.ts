@@ -65,6 +65,26 @@ export class NatsChatBus implements ChatBus {
       );
     }
     await this.nc.flush();
+    void this.#watch();
+  }
+
+  /**
+   * Raises `resync` each time the connection comes back: core NATS keeps nothing for a
+   * subscriber that is away, so events meant for this node may have been lost. The
+   * round trip first makes sure the server has this node's subscriptions again, so
+   * that whatever was lost was published, and its inbox items written, before the
+   * sockets read their inboxes.
+   */
+  async #watch(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      if (status.type !== 'reconnect') continue;
+      try {
+        await this.nc.flush();
+      } catch {
+        continue; // Gone again: the next reconnection raises it.
+      }
+      this.#emit({ kind: 'resync' });
+    }
   }
 
   /** Stops listening; what was published is flushed by the connection's drain. */
@@ -118,6 +138,8 @@ export class NatsChatBus implements ChatBus {
       case 'disconnect':
       case 'blocks-changed':
         return [{ subject: this.#all, event }];
+      case 'resync':
+        return [];
       case 'items': {
         const [node] = await this.options.routes([event.deviceId]);
         return [{ subject: node == null ? this.#all : this.#nodePrefix + node, event }];
@@ -147,6 +169,10 @@ export class NatsChatBus implements ChatBus {
       this.options.logger.warn({ err: error }, 'chat bus: unreadable event dropped');
       return;
     }
+    this.#emit(event);
+  }
+
+  #emit(event: ChatBusEvent): void {
     for (const handler of this.#handlers) {
       try {
         handler(event);

@@ -39,6 +39,11 @@ export class BlockService {
   ) {
     bus.subscribe((event) => {
       if (event.kind === 'blocks-changed') this.forget(event.userIds);
+      // Changes may have been missed while the bus was down: forget everything.
+      else if (event.kind === 'resync') {
+        this.generation++;
+        this.cache.clear();
+      }
     });
   }
 

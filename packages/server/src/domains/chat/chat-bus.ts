@@ -21,7 +21,13 @@ export type ChatBusEvent =
       readonly keep?: string;
     }
   /** Blocks between these users changed: every node forgets what it cached about them. */
-  | { readonly kind: 'blocks-changed'; readonly userIds: readonly string[] };
+  | { readonly kind: 'blocks-changed'; readonly userIds: readonly string[] }
+  /**
+   * Raised locally, never sent: this node's link to the other nodes was down and is
+   * back, so events meant for it may have been lost meanwhile. Every socket reads its
+   * inbox again and every cache fed by events is dropped.
+   */
+  | { readonly kind: 'resync' };
 
 /**
  * Node-to-node delivery: a device's socket may live on any node. Embedded: a direct
@@ -30,6 +36,7 @@ export type ChatBusEvent =
  * read from the store when the device (re)connects or is woken next.
  */
 export interface ChatBus {
+  /** Sends an event to the nodes it concerns (`resync` is not for sending). */
   publish(event: ChatBusEvent): void;
   /**
    * Receives every event meant for this node (`blocks-changed` is meant for every

@@ -681,6 +681,13 @@ export class ChatGateway {
       }
       case 'blocks-changed':
         return;
+      case 'resync':
+        // Wakes may have been lost while the bus was down: every socket reads its inbox
+        // after what it was sent last (a socket still syncing does so on its own).
+        for (const c of this.byDevice.values()) {
+          if (c.state === State.Open && c.synced) void this.pull(c);
+        }
+        return;
     }
   }
 
