@@ -19,9 +19,12 @@ const MAX_BATCH = 2_000;
 /**
  * Commits come at most this often: after a quiet spell the first delivery is committed
  * at once, but under load the deliveries of a few turns share one commit, whose cost
- * (and WAL pages) would otherwise be paid by every one or two of them.
+ * (and WAL pages) would otherwise be paid by every one or two of them. A commit writes
+ * each dirty page to the WAL with its own system call (about 0.6 ms for a 1:1 batch
+ * here): at 4 ms, `bench:chat` held 3,159 msg/s at 257 µs of server CPU per message;
+ * at 8 ms, 4,502 msg/s at 197 µs, with the p99 still under 40 ms.
  */
-const MIN_COMMIT_INTERVAL_MS = 4;
+const MIN_COMMIT_INTERVAL_MS = 8;
 /** Devices whose last seq is kept in memory at most. */
 const SEQ_CACHE_DEVICES = 100_000;
 /** Rows deleted per statement by the sweep, so that it never holds the lock for long. */
