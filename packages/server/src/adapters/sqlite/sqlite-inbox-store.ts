@@ -17,14 +17,19 @@ const ENVELOPE_MIN_DEVICES = 4;
 /** Deliveries committed in one transaction at most; the rest go in the next one. */
 const MAX_BATCH = 2_000;
 /**
- * Commits come at most this often: after a quiet spell the first delivery is committed
- * at once, but under load the deliveries of a few turns share one commit, whose cost
- * (and WAL pages) would otherwise be paid by every one or two of them. A commit writes
- * each dirty page to the WAL with its own system call (about 0.6 ms for a 1:1 batch
- * here): at 4 ms, `bench:chat` held 3,159 msg/s at 257 µs of server CPU per message;
- * at 8 ms, 4,502 msg/s at 197 µs, with the p99 still under 40 ms.
+ * Under load, commits come at most this often, so that the deliveries of a few turns
+ * share one commit, whose cost (and WAL pages) would otherwise be paid by every one or
+ * two of them. A commit writes each dirty page to the WAL with its own system call
+ * (about 0.6 ms for a 1:1 batch here): at 4 ms, `bench:chat` held 3,159 msg/s at 257 µs
+ * of server CPU per message; at 8 ms, 4,502 msg/s at 197 µs, with the p99 under 40 ms.
  */
-const MIN_COMMIT_INTERVAL_MS = 8;
+const MAX_COMMIT_INTERVAL_MS = 8;
+/**
+ * How long a commit waits for company, per delivery the previous commit carried (up to
+ * the maximum above): a lone writer sending one message after another (one delivery per
+ * commit) is committed at once, and the wait grows with the load.
+ */
+const COMMIT_WAIT_PER_DELIVERY_MS = 0.25;
 /** Devices whose last seq is kept in memory at most. */
 const SEQ_CACHE_DEVICES = 100_000;
 /** Rows deleted per statement by the sweep, so that it never holds the lock for long. */
@@ -62,6 +67,8 @@ export class SqliteInboxStore implements InboxStore {
   private closed = false;
   private idle: Array<() => void> = [];
   private lastCommit = 0;
+  /** How long the next commit may wait after the last one (see COMMIT_WAIT_PER_DELIVERY_MS). */
+  private commitInterval = 0;
   /** Seq counters read or advanced by the transaction being applied. */
   private seqs = new Map<string, number>();
   /**
@@ -194,7 +201,7 @@ export class SqliteInboxStore implements InboxStore {
       this.pending.push({ delivery, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
-        const wait = this.lastCommit + MIN_COMMIT_INTERVAL_MS - performance.now();
+        const wait = this.lastCommit + this.commitInterval - performance.now();
         if (wait <= 0) setImmediate(this.flush);
         else setTimeout(this.flush, wait);
       }
@@ -233,6 +240,10 @@ export class SqliteInboxStore implements InboxStore {
     }
     this.seqs = new Map();
     this.lastCommit = performance.now();
+    this.commitInterval =
+      batch.length <= 1
+        ? 0
+        : Math.min(MAX_COMMIT_INTERVAL_MS, batch.length * COMMIT_WAIT_PER_DELIVERY_MS);
     this.onCommit(batch.length, (this.lastCommit - started) / 1000);
     for (let i = 0; i < batch.length; i++) {
       const result = results[i]!;
