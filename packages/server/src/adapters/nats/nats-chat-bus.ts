@@ -16,6 +16,9 @@ export interface NatsChatBusOptions {
   readonly logger: Logger;
 }
 
+/** When a reconnection's second `resync` comes (see `NatsChatBus.#watch`). */
+const RESYNC_AGAIN_MS = 2_000;
+
 /** An event waiting for its routes, kept in publication order. */
 interface Outgoing {
   readonly event: ChatBusEvent;
@@ -73,17 +76,16 @@ export class NatsChatBus implements ChatBus {
    * subscriber that is away, so events meant for this node may have been lost. The
    * round trip first makes sure the server has this node's subscriptions again, so
    * that whatever was lost was published, and its inbox items written, before the
-   * sockets read their inboxes.
+   * sockets read their inboxes; a second `resync` a little later covers the nodes that
+   * reconnected after this one and only then sent what they had buffered, and a round
+   * trip that fails on a loaded machine.
    */
   async #watch(): Promise<void> {
     for await (const status of this.nc.status()) {
       if (status.type !== 'reconnect') continue;
-      try {
-        await this.nc.flush();
-      } catch {
-        continue; // Gone again: the next reconnection raises it.
-      }
+      await this.nc.flush().catch(() => undefined);
       this.#emit({ kind: 'resync' });
+      setTimeout(() => this.#emit({ kind: 'resync' }), RESYNC_AGAIN_MS).unref();
     }
   }
 
