@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loginUser, registerUser, type TestUser } from '../../test-support/accounts.js';
 import { servicesAvailable } from '../../test-support/services.js';
 import { startTestServer, type TestServer } from '../../test-support/test-app.js';
-import { createPostgresDatabase, type PostgresDatabase } from './test-support/postgres-url.js';
+import { createScratchPostgres, type ScratchPostgres } from '../../test-support/scale-out.js';
 import { TestSocket } from './test-support/ws-client.js';
 
 describe('chat: 1:1 messages on SQLite', () => {
@@ -12,14 +12,14 @@ describe('chat: 1:1 messages on SQLite', () => {
 describe.skipIf(!(await servicesAvailable(['postgres'])))(
   'chat: 1:1 messages on PostgreSQL',
   () => {
-    runDirectMessageSuite(createPostgresDatabase);
+    runDirectMessageSuite(createScratchPostgres);
   },
 );
 
 /** The 1:1 flows, on the embedded SQLite (null) or on a PostgreSQL database. */
-function runDirectMessageSuite(database: () => Promise<PostgresDatabase | null>) {
+function runDirectMessageSuite(database: () => Promise<ScratchPostgres | null>) {
   let server: TestServer;
-  let postgres: PostgresDatabase | null;
+  let postgres: ScratchPostgres | null;
   let alice: TestUser;
   let bob: TestUser;
   const sockets: TestSocket[] = [];

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callApi, loginUser, registerUser, type TestUser } from '../../test-support/accounts.js';
 import { servicesAvailable } from '../../test-support/services.js';
 import { startTestServer, type TestServer } from '../../test-support/test-app.js';
-import { createPostgresDatabase, type PostgresDatabase } from './test-support/postgres-url.js';
+import { createScratchPostgres, type ScratchPostgres } from '../../test-support/scale-out.js';
 import { TestSocket, type Frame } from './test-support/ws-client.js';
 
 const groupEvent = (groupId: string, event: string) => (f: Frame) =>
@@ -14,13 +14,13 @@ describe('chat: groups on SQLite', () => {
 });
 
 describe.skipIf(!(await servicesAvailable(['postgres'])))('chat: groups on PostgreSQL', () => {
-  runGroupSuite(createPostgresDatabase);
+  runGroupSuite(createScratchPostgres);
 });
 
 /** The group flows, on the embedded SQLite (null) or on a PostgreSQL database. */
-function runGroupSuite(database: () => Promise<PostgresDatabase | null>) {
+function runGroupSuite(database: () => Promise<ScratchPostgres | null>) {
   let server: TestServer;
-  let postgres: PostgresDatabase | null;
+  let postgres: ScratchPostgres | null;
   let alice: TestUser;
   let bob: TestUser;
   let carol: TestUser;
