@@ -19,3 +19,50 @@ export interface FanoutJobWriter {
    */
   committed(jobs: readonly FanoutJob[]): Promise<void>;
 }
+
+/** The two tables that hold fan-out jobs in order, each row leased by one worker at a time. */
+export type FanoutJobTable = 'chat_fanout_jobs' | 'chat_fanout_outbox';
+
+/**
+ * Positions of jobs in their table: microseconds, kept strictly increasing, so that jobs
+ * of one millisecond keep the order they were accepted in. Taken inside the writer's
+ * transaction, after the change's own statements: a later change of the same group
+ * (which waits for this one's lock) gets a later position.
+ */
+export class JobPositions {
+  private last = 0;
+
+  next(now: number): number {
+    this.last = Math.max(now * 1000, this.last + 1);
+    return this.last;
+  }
+}
+
+/**
+ * Leases the rows of `ready` (read as unleased) to this worker until `now + leaseMs` and
+ * returns those it got, in their order. The lease is set with a condition on the lease
+ * itself, so that of two workers updating one row (PostgreSQL locks it for the first;
+ * the second re-reads it after) only one gets it.
+ */
+export async function leaseRows<Row extends { job_id: string }>(
+  db: Kysely<Database>,
+  table: FanoutJobTable,
+  ready: readonly Row[],
+  now: number,
+  leaseMs: number,
+): Promise<Row[]> {
+  if (ready.length === 0) return [];
+  const claimed = await db
+    .updateTable(table)
+    .set({ locked_until: now + leaseMs })
+    .where(
+      'job_id',
+      'in',
+      ready.map((r) => r.job_id),
+    )
+    .where('locked_until', '<=', now)
+    .returning('job_id')
+    .execute();
+  const mine = new Set(claimed.map((r) => r.job_id));
+  return ready.filter((r) => mine.has(r.job_id));
+}

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import type { FanoutJob } from '../../domains/chat/fanout-queue.js';
 import type { Logger } from '../../logger.js';
-import type { FanoutJobWriter } from './fanout-job-writer.js';
+import { type FanoutJobWriter, JobPositions, leaseRows } from './fanout-job-writer.js';
 
 /** Tuning of the outbox relay; the defaults suit production. */
 export interface KyselyFanoutOutboxOptions {
@@ -27,7 +27,7 @@ export interface KyselyFanoutOutboxOptions {
  * and the fan-out itself is idempotent.
  */
 export class KyselyFanoutOutbox implements FanoutJobWriter {
-  private lastPosition = 0;
+  private readonly positions = new JobPositions();
   private timer: NodeJS.Timeout | null = null;
   private relaying: Promise<unknown> = Promise.resolve();
   private readonly deletes = new Set<Promise<unknown>>();
@@ -52,16 +52,13 @@ export class KyselyFanoutOutbox implements FanoutJobWriter {
   async write(trx: Kysely<Database>, jobs: readonly FanoutJob[]): Promise<void> {
     if (jobs.length === 0) return;
     const now = Date.now();
-    const rows = jobs.map((job) => {
-      this.lastPosition = Math.max(now * 1000, this.lastPosition + 1);
-      return {
-        job_id: job.id,
-        payload: JSON.stringify(job),
-        position: this.lastPosition,
-        locked_until: 0,
-        created_at: now,
-      };
-    });
+    const rows = jobs.map((job) => ({
+      job_id: job.id,
+      payload: JSON.stringify(job),
+      position: this.positions.next(now),
+      locked_until: 0,
+      created_at: now,
+    }));
     await trx
       .insertInto('chat_fanout_outbox')
       .values(rows)
@@ -143,9 +140,8 @@ export class KyselyFanoutOutbox implements FanoutJobWriter {
   }
 
   /**
-   * Leases the oldest unclaimed rows past the delay. The lease is set with a condition
-   * on the lease itself, so that of two relays updating one row (PostgreSQL locks it
-   * for the first; the second re-reads it after) only one gets it.
+   * Leases the oldest unclaimed rows past the delay (`leaseRows`: of two relays, only
+   * one gets a row).
    */
   private async claim(): Promise<Array<{ job_id: string; payload: string }>> {
     const now = Date.now();
@@ -157,20 +153,7 @@ export class KyselyFanoutOutbox implements FanoutJobWriter {
       .orderBy('position')
       .limit(this.batch)
       .execute();
-    if (ready.length === 0) return [];
-    const claimed = await this.db
-      .updateTable('chat_fanout_outbox')
-      .set({ locked_until: now + this.leaseMs })
-      .where(
-        'job_id',
-        'in',
-        ready.map((r) => r.job_id),
-      )
-      .where('locked_until', '<=', now)
-      .returning('job_id')
-      .execute();
-    const mine = new Set(claimed.map((r) => r.job_id));
-    return ready.filter((r) => mine.has(r.job_id));
+    return leaseRows(this.db, 'chat_fanout_outbox', ready, now, this.leaseMs);
   }
 
   private async remove(jobIds: readonly string[]): Promise<void> {

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import type { FanoutJob, FanoutQueue } from '../../domains/chat/fanout-queue.js';
 import type { Logger } from '../../logger.js';
-import type { FanoutJobWriter } from './fanout-job-writer.js';
+import { type FanoutJobWriter, JobPositions, leaseRows } from './fanout-job-writer.js';
 
 /** Tuning of the table-backed queue; the defaults suit production. */
 export interface KyselyFanoutQueueOptions {
@@ -33,7 +33,7 @@ export class KyselyFanoutQueue implements FanoutQueue, FanoutJobWriter {
   private wake: (() => void) | null = null;
   private kicked = false;
   private waiters: Array<() => void> = [];
-  private lastPosition = 0;
+  private readonly positions = new JobPositions();
   private readonly pollMs: number;
   private readonly leaseMs: number;
   private readonly retryDelayMs: number;
@@ -58,22 +58,15 @@ export class KyselyFanoutQueue implements FanoutQueue, FanoutJobWriter {
   async write(trx: Kysely<Database>, jobs: readonly FanoutJob[]): Promise<void> {
     if (jobs.length === 0) return;
     const now = Date.now();
-    const rows = jobs.map((job) => {
-      // Microseconds, kept strictly increasing, so that jobs of one millisecond keep
-      // the order they were accepted in. Taken inside the writer's transaction, after
-      // the change's own statements: a later change of the same group (which waits for
-      // this one's lock) gets a later position.
-      this.lastPosition = Math.max(now * 1000, this.lastPosition + 1);
-      return {
-        job_id: job.id,
-        payload: JSON.stringify(job),
-        position: this.lastPosition,
-        attempts: 0,
-        available_at: now,
-        locked_until: 0,
-        created_at: now,
-      };
-    });
+    const rows = jobs.map((job) => ({
+      job_id: job.id,
+      payload: JSON.stringify(job),
+      position: this.positions.next(now),
+      attempts: 0,
+      available_at: now,
+      locked_until: 0,
+      created_at: now,
+    }));
     await trx
       .insertInto('chat_fanout_jobs')
       .values(rows)
@@ -169,26 +162,12 @@ export class KyselyFanoutQueue implements FanoutQueue, FanoutJobWriter {
       .orderBy('position')
       .limit(this.batch)
       .execute();
-    if (ready.length === 0) return [];
-    const claimed = await this.db
-      .updateTable('chat_fanout_jobs')
-      .set({ locked_until: now + this.leaseMs })
-      .where(
-        'job_id',
-        'in',
-        ready.map((r) => r.job_id),
-      )
-      .where('locked_until', '<=', now)
-      .returning('job_id')
-      .execute();
-    const mine = new Set(claimed.map((r) => r.job_id));
-    return ready
-      .filter((r) => mine.has(r.job_id))
-      .map((r) => ({
-        id: r.job_id,
-        job: JSON.parse(r.payload) as FanoutJob,
-        attempts: r.attempts,
-      }));
+    const mine = await leaseRows(this.db, 'chat_fanout_jobs', ready, now, this.leaseMs);
+    return mine.map((r) => ({
+      id: r.job_id,
+      job: JSON.parse(r.payload) as FanoutJob,
+      attempts: r.attempts,
+    }));
   }
 
   private async handle(id: string, job: FanoutJob, attempts: number): Promise<void> {
