@@ -128,54 +128,12 @@ export interface PrivateRedis {
 /** Starts `redis-server --port <free> --save '' --appendonly no` in a temporary directory. */
 export async function startPrivateRedis(): Promise<PrivateRedis> {
   const port = await freePort();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-redis-'));
-  let child: ChildProcess | null = null;
-  const start = async () => {
-    const started = spawn(
-      'redis-server',
+  return killableServer('redis', port, 'switchboard-redis-', (dir) =>
+    spawnRedisProcess(
       ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    child = started;
-    await new Promise<void>((resolve, reject) => {
-      let output = '';
-      const timer = setTimeout(
-        () => reject(new Error(`redis-server did not start:\n${output}`)),
-        10_000,
-      );
-      started.stdout?.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes('Ready to accept connections')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      started.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`redis-server exited with ${code}:\n${output}`));
-      });
-    });
-    started.stdout?.resume();
-  };
-  const kill = async () => {
-    const running = child;
-    child = null;
-    if (running === null || running.exitCode !== null) return;
-    const exited = new Promise((resolve) => running.once('exit', resolve));
-    running.kill('SIGKILL');
-    await exited;
-  };
-  await start();
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    port,
-    kill,
-    restart: start,
-    async close() {
-      await kill();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
+      dir,
+    ),
+  );
 }
 
 /** A `nats-server -js` of the test's own, with its own store, that the test may kill. */
@@ -195,47 +153,41 @@ export async function startPrivateNats(
   options: { jetstream?: boolean } = {},
 ): Promise<PrivateNats> {
   const port = await freePort();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-nats-'));
+  return killableServer('nats', port, 'switchboard-nats-', (dir) => {
+    const jetstream = options.jetstream === false ? [] : ['-js', '-sd', dir];
+    return spawnReady(
+      'nats-server',
+      ['-a', '127.0.0.1', '-p', String(port), ...jetstream],
+      dir,
+      /Server is ready/,
+      15_000,
+    );
+  });
+}
+
+/**
+ * A server process on `port` with a temporary directory of its own, started by `spawnIt`,
+ * that a test may SIGKILL and start again (same port, same directory).
+ */
+async function killableServer(
+  scheme: string,
+  port: number,
+  dirPrefix: string,
+  spawnIt: (dir: string) => Promise<ChildProcess>,
+): Promise<PrivateRedis & PrivateNats> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), dirPrefix));
   let child: ChildProcess | null = null;
-  const jetstream = options.jetstream === false ? [] : ['-js', '-sd', dir];
   const start = async () => {
-    const started = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), ...jetstream], {
-      cwd: dir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child = started;
-    await new Promise<void>((resolve, reject) => {
-      let output = '';
-      const timer = setTimeout(
-        () => reject(new Error(`nats-server did not start:\n${output}`)),
-        15_000,
-      );
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes('Server is ready')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      started.stdout?.on('data', onData);
-      started.stderr?.on('data', onData);
-      started.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`nats-server exited with ${code}:\n${output}`));
-      });
-    });
+    child = await spawnIt(dir);
   };
   const kill = async () => {
     const running = child;
     child = null;
-    if (running === null || running.exitCode !== null) return;
-    const exited = new Promise((resolve) => running.once('exit', resolve));
-    running.kill('SIGKILL');
-    await exited;
+    if (running !== null) await killProcess(running);
   };
   await start();
   return {
-    url: `nats://127.0.0.1:${port}`,
+    url: `${scheme}://127.0.0.1:${port}`,
     port,
     kill,
     restart: start,
@@ -253,39 +205,65 @@ export interface PrivateRedisGroup {
 }
 
 /** Starts one `redis-server` with `args` in `dir`; resolves once it accepts connections. */
-async function spawnRedisProcess(args: string[], dir: string): Promise<ChildProcess> {
-  const child = spawn('redis-server', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  await new Promise<void>((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(
-      () => reject(new Error(`redis-server did not start:\n${output}`)),
-      10_000,
-    );
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (/Ready to accept connections|Sentinel ID is/.test(output)) {
+function spawnRedisProcess(args: string[], dir: string): Promise<ChildProcess> {
+  return spawnReady(
+    'redis-server',
+    args,
+    dir,
+    /Ready to accept connections|Sentinel ID is/,
+    10_000,
+  );
+}
+
+/** Spawns `command` in `dir`; resolves once its output matches `ready`, fails if it exits first. */
+async function spawnReady(
+  command: string,
+  args: string[],
+  dir: string,
+  ready: RegExp,
+  timeoutMs: number,
+): Promise<ChildProcess> {
+  const child = spawn(command, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`${command} did not start:\n${output}`)),
+        timeoutMs,
+      );
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        if (ready.test(output)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout?.on('data', onData);
+      child.stderr?.on('data', onData);
+      child.once('exit', (code) => {
         clearTimeout(timer);
-        resolve();
-      }
+        reject(new Error(`${command} exited with ${code}:\n${output}`));
+      });
     });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`redis-server exited with ${code}:\n${output}`));
-    });
-  });
-  child.stdout?.resume();
+  } catch (error) {
+    await killProcess(child);
+    throw error;
+  }
+  // Keep reading (a full pipe would block the server), without keeping what it says.
+  child.stdout?.removeAllListeners('data').resume();
+  child.stderr?.removeAllListeners('data').resume();
   return child;
 }
 
+async function killProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
 async function killAll(children: ChildProcess[], dir: string): Promise<void> {
-  await Promise.all(
-    children.map(async (child) => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGKILL');
-      await exited;
-    }),
-  );
+  await Promise.all(children.map(killProcess));
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
