@@ -4,7 +4,8 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { openDatabase, type DatabaseHandle } from '../db/database.js';
 import { createLogger } from '../logger.js';
-import { TEST_SERVICES } from './services.js';
+import { describe } from 'vitest';
+import { servicesAvailable, TEST_SERVICES } from './services.js';
 
 const silent = createLogger('silent');
 
@@ -70,4 +71,23 @@ export async function createPostgresTestDatabase(): Promise<TestDatabase> {
       }
     },
   };
+}
+
+/**
+ * Runs a store's conformance suite on a fresh SQLite database and, where PostgreSQL
+ * answers (always in CI), on a fresh PostgreSQL one; `build` makes the store on each.
+ */
+export async function describeOnEachDatabase<Store>(
+  name: string,
+  build: (db: DatabaseHandle['db']) => Store,
+  contract: (create: () => Promise<{ store: Store; dispose(): Promise<void> }>) => void,
+): Promise<void> {
+  const fixture = (open: () => Promise<TestDatabase>) => async () => {
+    const database = await open();
+    return { store: build(database.handle.db), dispose: () => database.dispose() };
+  };
+  describe(`${name} on SQLite`, () => contract(fixture(createSqliteTestDatabase)));
+  describe.skipIf(!(await servicesAvailable(['postgres'])))(`${name} on PostgreSQL`, () =>
+    contract(fixture(createPostgresTestDatabase)),
+  );
 }
