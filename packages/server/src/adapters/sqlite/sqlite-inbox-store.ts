@@ -34,6 +34,8 @@ const COMMIT_WAIT_PER_DELIVERY_MS = 0.25;
 const SEQ_CACHE_DEVICES = 100_000;
 /** Rows deleted per statement by the sweep, so that it never holds the lock for long. */
 const SWEEP_CHUNK = 5_000;
+/** Inbox rows kept in memory at most (see `SqliteInboxStore.tracked`); past it, all are dropped. */
+const TRACKED_ROWS_MAX = 100_000;
 
 /** Told after every commit: how many deliveries it carried and how long it took. */
 export type CommitObserver = (deliveries: number, seconds: number) => void;
@@ -42,6 +44,22 @@ interface PendingDelivery {
   readonly delivery: Delivery;
   readonly resolve: (result: DeliveryResult) => void;
   readonly reject: (error: unknown) => void;
+}
+
+/**
+ * What this process knows of a device's inbox rows: they are exactly `rows` (in seq
+ * order), plus, when `base` > 0, rows with `seq <= base` written before it tracked the
+ * device. Rows with neither a message nor an envelope are not listed.
+ */
+interface TrackedRows {
+  base: number;
+  readonly rows: TrackedRow[];
+}
+
+interface TrackedRow {
+  readonly seq: number;
+  readonly message: MessageRef | null;
+  readonly envelopeId: string | null;
 }
 
 interface ReceiptRow {
@@ -77,6 +95,20 @@ export class SqliteInboxStore implements InboxStore {
    * once. Cleared when a transaction fails, since it may have run ahead.
    */
   private readonly committedSeqs = new LRUCache<string, number>({ max: SEQ_CACHE_DEVICES });
+  /**
+   * The inbox rows of the devices this process wrote to, so that an ack needs no read:
+   * `messagesUpTo` is answered from here, and an ack deletes without `RETURNING`, once
+   * no row older than the tracking is left (`base` 0). Kept in step inside the
+   * transactions; dropped whole when one fails or the sweep deletes, and for a device
+   * when it is dropped or evicted: what is not tracked is read from the table.
+   */
+  private readonly tracked = new LRUCache<string, TrackedRows>({
+    max: SEQ_CACHE_DEVICES,
+    dispose: (entry) => {
+      this.trackedRows -= entry.rows.length;
+    },
+  });
+  private trackedRows = 0;
 
   private readonly stmt;
   private readonly applyBatch: (batch: PendingDelivery[]) => DeliveryResult[];
@@ -122,6 +154,9 @@ export class SqliteInboxStore implements InboxStore {
           'DELETE FROM chat_inbox WHERE device_id = ? AND seq <= ? RETURNING envelope_id',
         )
         .pluck(),
+      deleteUpToKnown: db.prepare<[string, number]>(
+        'DELETE FROM chat_inbox WHERE device_id = ? AND seq <= ?',
+      ),
       deleteDevice: db
         .prepare<[string], string | null>(
           'DELETE FROM chat_inbox WHERE device_id = ? RETURNING envelope_id',
@@ -225,6 +260,7 @@ export class SqliteInboxStore implements InboxStore {
       for (const [deviceId, seq] of this.seqs) this.committedSeqs.set(deviceId, seq);
     } catch {
       this.committedSeqs.clear();
+      this.tracked.clear();
       // One delivery failed and the batch was rolled back: apply each alone, so that
       // only the failing one fails.
       results = batch.map((op) => {
@@ -234,6 +270,7 @@ export class SqliteInboxStore implements InboxStore {
           for (const [deviceId, seq] of this.seqs) this.committedSeqs.set(deviceId, seq);
           return result;
         } catch (error) {
+          this.tracked.clear();
           return error instanceof Error ? error : new Error(String(error));
         }
       });
@@ -268,13 +305,55 @@ export class SqliteInboxStore implements InboxStore {
     return seq;
   }
 
+  /** Notes an appended row; a device seen for the first time is tracked from here. */
+  private track(deviceId: string, row: TrackedRow): void {
+    if (row.message === null && row.envelopeId === null) {
+      if (!this.tracked.has(deviceId)) this.tracked.set(deviceId, { base: row.seq - 1, rows: [] });
+      return;
+    }
+    const entry = this.tracked.get(deviceId);
+    if (entry === undefined) {
+      this.tracked.set(deviceId, { base: row.seq - 1, rows: [row] });
+    } else {
+      entry.rows.push(row);
+    }
+    if (++this.trackedRows > TRACKED_ROWS_MAX) this.tracked.clear();
+  }
+
+  /** Deletes a device's rows up to a seq, releasing the envelopes they pointed at. */
+  private deleteUpTo(deviceId: string, uptoSeq: number): void {
+    const entry = this.tracked.get(deviceId);
+    if (entry === undefined) {
+      this.release(this.stmt.deleteUpTo.all(deviceId, uptoSeq));
+      return;
+    }
+    const rows = entry.rows;
+    let gone = 0;
+    while (gone < rows.length && rows[gone]!.seq <= uptoSeq) gone++;
+    if (entry.base > 0) {
+      // Rows older than the tracking may be among them: the table says which envelopes.
+      this.release(this.stmt.deleteUpTo.all(deviceId, uptoSeq));
+      if (uptoSeq >= entry.base) entry.base = 0;
+    } else {
+      this.stmt.deleteUpToKnown.run(deviceId, uptoSeq);
+      let envelopeIds: Array<string | null> | undefined;
+      for (let i = 0; i < gone; i++) {
+        const envelopeId = rows[i]!.envelopeId;
+        if (envelopeId !== null) (envelopeIds ??= []).push(envelopeId);
+      }
+      if (envelopeIds !== undefined) this.release(envelopeIds);
+    }
+    if (gone > 0) {
+      rows.splice(0, gone);
+      this.trackedRows -= gone;
+    }
+  }
+
   private apply(d: Delivery): DeliveryResult {
     if (d.key !== undefined && this.stmt.insertKey.run(d.key, d.ts, d.expiresAt).changes === 0) {
       return { applied: false, ts: this.stmt.keyTs.get(d.key) ?? d.ts, appended: [] };
     }
-    if (d.ack !== undefined) {
-      this.release(this.stmt.deleteUpTo.all(d.ack.deviceId, d.ack.uptoSeq));
-    }
+    if (d.ack !== undefined) this.deleteUpTo(d.ack.deviceId, d.ack.uptoSeq);
     const appended: Appended[] = [];
     for (const write of d.writes ?? []) this.append(write, d.expiresAt, appended);
     if (d.expectReceipts !== undefined) {
@@ -306,6 +385,14 @@ export class SqliteInboxStore implements InboxStore {
 
   private append(write: InboxWrite, expiresAt: number, out: Appended[]): void {
     const message = write.message;
+    const ref: MessageRef | null =
+      message === undefined
+        ? null
+        : {
+            senderUserId: message.senderUserId,
+            messageId: message.messageId,
+            groupId: message.groupId,
+          };
     let envelopeId: string | null = null;
     if (write.deviceIds.length >= ENVELOPE_MIN_DEVICES) {
       envelopeId = randomUUID();
@@ -325,6 +412,7 @@ export class SqliteInboxStore implements InboxStore {
         expiresAt,
       );
       out.push({ deviceId, seq, payload: write.payload });
+      this.track(deviceId, { seq, message: ref, envelopeId });
     }
   }
 
@@ -354,6 +442,17 @@ export class SqliteInboxStore implements InboxStore {
   }
 
   messagesUpTo(deviceId: string, uptoSeq: number, exceptSender: string): Promise<MessageRef[]> {
+    const entry = this.tracked.get(deviceId);
+    if (entry !== undefined && entry.base === 0) {
+      const refs: MessageRef[] = [];
+      for (const row of entry.rows) {
+        if (row.seq > uptoSeq) break;
+        if (row.message !== null && row.message.senderUserId !== exceptSender) {
+          refs.push(row.message);
+        }
+      }
+      return Promise.resolve(refs);
+    }
     return Promise.resolve(
       this.stmt.messagesUpTo.all(deviceId, uptoSeq, exceptSender).map(toMessageRef),
     );
@@ -372,6 +471,7 @@ export class SqliteInboxStore implements InboxStore {
 
   async dropDevice(deviceId: string): Promise<void> {
     await this.whenNoTransaction();
+    this.tracked.delete(deviceId);
     this.db.transaction(() => {
       this.release(this.stmt.deleteDevice.all(deviceId));
       this.stmt.deleteSeq.run(deviceId);
@@ -391,7 +491,11 @@ export class SqliteInboxStore implements InboxStore {
       for (;;) {
         await this.whenNoTransaction();
         const { changes } = statement.run(now, SWEEP_CHUNK);
-        if (statement === this.stmt.expiredItems) items += changes;
+        if (statement === this.stmt.expiredItems) {
+          items += changes;
+          // The rows in memory may include the ones just deleted.
+          if (changes > 0) this.tracked.clear();
+        }
         if (changes < SWEEP_CHUNK) break;
       }
     }
