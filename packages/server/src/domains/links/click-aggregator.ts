@@ -3,11 +3,21 @@ import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logger.js';
 import type { ClickJournal } from './click-journal.js';
 import type { ClickRow, ClickStore, LinkClicks } from './click-store.js';
-import type { DeviceClass, VisitorClassifier } from './visitor-profile.js';
+import type { DeviceClass, VisitorClassifier, VisitorProfile } from './visitor-profile.js';
 
 const DAY_MS = 86_400_000;
-/** Links written per transaction of a flush or of a fold. */
+/** Links written per transaction of a flush without a journal. */
 const FLUSH_PART = 500;
+/** Links per journal record: an append of many links goes in several, a turn apart. */
+const APPEND_PART = 500;
+/**
+ * A fold's parts are synchronous transactions on SQLite, so their size is set from the
+ * time the last one took: about this long, so that redirects wait at most that.
+ */
+const FOLD_PART_MS = 4;
+const FOLD_PART_MIN = 50;
+const FOLD_PART_MAX = 2_000;
+const FOLD_PART_START = 250;
 
 /** When a store keeps a journal: how much may wait there before it is folded. */
 export interface FoldPolicy {
@@ -18,24 +28,40 @@ export interface FoldPolicy {
 }
 
 /**
- * Folds cover many clicks per page of the aggregates, which is what makes them cheap;
- * the bound on links keeps the memory of what waits (a few hundred bytes a link) small.
+ * Folds cover many clicks per page of the aggregates, which is what makes them cheap,
+ * and a fold costs two statements per link whatever its clicks: the more clicks a link
+ * gathers before its fold, the less each costs. The bound on links keeps the memory of
+ * what waits small (about 150 bytes a link with one kind of visitor).
  */
-const DEFAULT_FOLD: FoldPolicy = { links: 50_000, afterMs: 30_000 };
+const DEFAULT_FOLD: FoldPolicy = { links: 200_000, afterMs: 30_000 };
 
-interface PendingRow {
+/** What a row is counted under: day, referrer and visitor profile, shared by many links. */
+interface RowKey {
+  /** As `rowKey` builds it. */
+  readonly key: string;
   readonly day: number;
   readonly referrer: string;
   readonly device: DeviceClass;
   readonly browser: string;
   readonly bot: boolean;
+}
+
+interface MoreRow {
+  readonly at: RowKey;
   clicks: number;
 }
 
+/**
+ * One link's pending clicks. Most links waiting have clicks under one key only (one
+ * day, one kind of visitor), which are kept inline: no map, no row object per link.
+ */
 interface PendingLink {
   /** Clicks not counted at redirect time, to add to the link's total. */
   uncounted: number;
-  readonly rows: Map<string, PendingRow>;
+  first: RowKey | null;
+  clicks: number;
+  /** Rows under other keys, by key. */
+  more: Map<string, MoreRow> | null;
 }
 
 type ClickBuffer = Map<string, PendingLink>;
@@ -50,36 +76,68 @@ interface Fold {
   readonly upto: number;
 }
 
-/** The key of a row in a link's buffer; `record` builds the same one from its parts. */
-function rowKey(row: Omit<PendingRow, 'clicks'>): string {
+/** The key of a row; `record` builds the same one from its parts. */
+function rowKey(row: Omit<ClickRow, 'clicks'>): string {
   return `${row.day}\u0001${row.device}\u0001${row.browser}\u0001${row.bot ? 1 : 0}\u0001${row.referrer}`;
 }
 
+function addRow(pending: PendingLink, at: RowKey, clicks: number): void {
+  if (pending.first === null) {
+    pending.first = at;
+    pending.clicks = clicks;
+  } else if (pending.first.key === at.key) pending.clicks += clicks;
+  else {
+    pending.more ??= new Map();
+    const row = pending.more.get(at.key);
+    if (row !== undefined) row.clicks += clicks;
+    else pending.more.set(at.key, { at, clicks });
+  }
+}
+
+function toRow(at: RowKey, clicks: number): ClickRow {
+  return {
+    day: at.day,
+    referrer: at.referrer,
+    device: at.device,
+    browser: at.browser,
+    bot: at.bot,
+    clicks,
+  };
+}
+
+function rowsOf(pending: PendingLink): ClickRow[] {
+  const rows: ClickRow[] = [];
+  if (pending.first !== null) rows.push(toRow(pending.first, pending.clicks));
+  if (pending.more !== null)
+    for (const row of pending.more.values()) rows.push(toRow(row.at, row.clicks));
+  return rows;
+}
+
 function toLinkClicks(linkId: string, pending: PendingLink): LinkClicks {
-  return { linkId, uncounted: pending.uncounted, rows: [...pending.rows.values()] };
+  return { linkId, uncounted: pending.uncounted, rows: rowsOf(pending) };
 }
 
 function clicksOf(pending: PendingLink): number {
-  let clicks = 0;
-  for (const row of pending.rows.values()) clicks += row.clicks;
+  let clicks = pending.clicks;
+  if (pending.more !== null) for (const row of pending.more.values()) clicks += row.clicks;
   return clicks;
 }
 
 /** Adds the clicks of `from` to `into`; `from` must not be used afterwards. */
 function mergeInto(into: ClickBuffer, from: ClickBuffer): void {
-  for (const [linkId, incoming] of from) {
-    const current = into.get(linkId);
-    if (current === undefined) {
-      into.set(linkId, incoming);
-      continue;
-    }
-    current.uncounted += incoming.uncounted;
-    for (const [key, row] of incoming.rows) {
-      const existing = current.rows.get(key);
-      if (existing !== undefined) existing.clicks += row.clicks;
-      else current.rows.set(key, row);
-    }
+  for (const [linkId, incoming] of from) mergeLink(into, linkId, incoming);
+}
+
+function mergeLink(into: ClickBuffer, linkId: string, incoming: PendingLink): void {
+  const current = into.get(linkId);
+  if (current === undefined) {
+    into.set(linkId, incoming);
+    return;
   }
+  current.uncounted += incoming.uncounted;
+  if (incoming.first !== null) addRow(current, incoming.first, incoming.clicks);
+  if (incoming.more !== null)
+    for (const row of incoming.more.values()) addRow(current, row.at, row.clicks);
 }
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -125,6 +183,14 @@ export class ClickAggregator {
   #ticking = false;
   #day = -1;
   #dayPrefix = '';
+  /** Row keys in use, so that links clicked alike share one. */
+  #rowKeys = new Map<string, RowKey>();
+  /** The last click's profile, referrer and row key: the next one is most often the same. */
+  #lastProfile: VisitorProfile | null = null;
+  #lastReferrer = '';
+  #lastRowKey: RowKey | null = null;
+  /** Links per part of a fold, adapted to the time a part takes. */
+  #foldPart = FOLD_PART_START;
   readonly #journal: ClickJournal | null;
   readonly #foldPolicy: FoldPolicy;
   /** Clicks written to the aggregates since start, for metrics. */
@@ -175,29 +241,49 @@ export class ClickAggregator {
     if (day !== this.#day) {
       this.#day = day;
       this.#dayPrefix = `${day}\u0001`;
+      this.#lastRowKey = null;
     }
     const profile = this.classifier.classify(userAgent);
     const referrer = this.classifier.referrer(referer);
-    let pending = this.#buffer.get(linkId);
-    if (pending === undefined) {
-      pending = { uncounted: 0, rows: new Map() };
-      this.#buffer.set(linkId, pending);
-    }
-    if (!counted) pending.uncounted++;
-    // As `rowKey`: day, then the profile's device, browser and bot flag, then referrer.
-    const key = this.#dayPrefix + profile.key + '\u0001' + referrer;
-    const row = pending.rows.get(key);
-    if (row !== undefined) row.clicks++;
-    else {
-      pending.rows.set(key, {
+    let at = this.#lastRowKey;
+    if (at === null || profile !== this.#lastProfile || referrer !== this.#lastReferrer) {
+      // As `rowKey`: day, then the profile's device, browser and bot flag, then referrer.
+      at = this.#rowKeyOf(this.#dayPrefix + profile.key + '\u0001' + referrer, {
         day,
         referrer,
         device: profile.device,
         browser: profile.browser,
         bot: profile.bot,
-        clicks: 1,
       });
+      this.#lastProfile = profile;
+      this.#lastReferrer = referrer;
+      this.#lastRowKey = at;
     }
+    const pending = this.#buffer.get(linkId);
+    if (pending === undefined) {
+      this.#buffer.set(linkId, { uncounted: counted ? 0 : 1, first: at, clicks: 1, more: null });
+      return;
+    }
+    if (!counted) pending.uncounted++;
+    addRow(pending, at, 1);
+  }
+
+  /** The shared row key for `key`; the table is emptied now and then (keys stay valid). */
+  #rowKeyOf(key: string, parts: Omit<RowKey, 'key'>): RowKey {
+    let at = this.#rowKeys.get(key);
+    if (at === undefined) {
+      if (this.#rowKeys.size >= 10_000) this.#rowKeys.clear();
+      at = {
+        key,
+        day: parts.day,
+        referrer: parts.referrer,
+        device: parts.device,
+        browser: parts.browser,
+        bot: parts.bot,
+      };
+      this.#rowKeys.set(key, at);
+    }
+    return at;
   }
 
   /** Every buffer of clicks not in the aggregates yet. */
@@ -229,7 +315,7 @@ export class ClickAggregator {
     const rows: ClickRow[] = [];
     for (const buffer of this.#pendingBuffers()) {
       const pending = buffer.get(linkId);
-      if (pending !== undefined) for (const row of pending.rows.values()) rows.push({ ...row });
+      if (pending !== undefined) rows.push(...rowsOf(pending));
     }
     return rows;
   }
@@ -324,9 +410,14 @@ export class ClickAggregator {
       const { clicks, position } = await recovering;
       const recovered: ClickBuffer = new Map();
       for (const link of clicks) {
-        const rows = new Map<string, PendingRow>();
-        for (const row of link.rows) rows.set(rowKey(row), { ...row });
-        recovered.set(link.linkId, { uncounted: link.uncounted, rows });
+        const pending: PendingLink = {
+          uncounted: link.uncounted,
+          first: null,
+          clicks: 0,
+          more: null,
+        };
+        for (const row of link.rows) addRow(pending, this.#rowKeyOf(rowKey(row), row), row.clicks);
+        recovered.set(link.linkId, pending);
       }
       mergeInto(recovered, this.#journaled);
       this.#journaled = recovered;
@@ -341,7 +432,12 @@ export class ClickAggregator {
     }
   }
 
-  /** Appends the buffer to the journal; on failure its clicks go back into the buffer. */
+  /**
+   * Appends the buffer to the journal, in records of at most `APPEND_PART` links a turn
+   * apart (encoding and writing one is synchronous on SQLite); a record's links move to
+   * the journaled clicks once it is written. On failure, what was not written goes back
+   * into the buffer.
+   */
   async #append(journal: ClickJournal): Promise<void> {
     this.#lastAppend = performance.now();
     if (this.#buffer.size === 0) return;
@@ -349,13 +445,21 @@ export class ClickAggregator {
     this.#buffer = new Map();
     this.#inFlight = batch;
     try {
-      const clicks: LinkClicks[] = [];
-      for (const [linkId, pending] of batch) clicks.push(toLinkClicks(linkId, pending));
-      this.#position = await journal.append(clicks);
-      if (this.#journaled.size === 0) {
-        this.#journaled = batch;
-        this.#journaledSince = performance.now();
-      } else mergeInto(this.#journaled, batch);
+      while (batch.size > 0) {
+        const clicks: LinkClicks[] = [];
+        for (const [linkId, pending] of batch) {
+          clicks.push(toLinkClicks(linkId, pending));
+          if (clicks.length === APPEND_PART) break;
+        }
+        this.#position = await journal.append(clicks);
+        if (this.#journaled.size === 0) this.#journaledSince = performance.now();
+        for (const { linkId } of clicks) {
+          const pending = batch.get(linkId)!;
+          batch.delete(linkId);
+          mergeLink(this.#journaled, linkId, pending);
+        }
+        if (batch.size > 0) await nextTurn();
+      }
     } catch (error) {
       this.#restore(batch);
       this.logger.warn({ err: error, links: batch.size }, 'click journal write failed; will retry');
@@ -384,7 +488,7 @@ export class ClickAggregator {
     while (fold.next < fold.order.length) {
       await nextTurn();
       if (performance.now() - this.#lastAppend >= this.#intervalMs) await this.#append(journal);
-      const ids = fold.order.slice(fold.next, fold.next + FLUSH_PART);
+      const ids = fold.order.slice(fold.next, fold.next + this.#foldPart);
       const part: LinkClicks[] = [];
       let clicks = 0;
       for (const linkId of ids) {
@@ -393,11 +497,13 @@ export class ClickAggregator {
         clicks += clicksOf(pending);
         part.push(toLinkClicks(linkId, pending));
       }
+      const started = performance.now();
       const committing = journal.fold(part, fold.upto, ids.at(-1)!);
       this.#committing = committing;
       this.#epoch++;
       try {
         await committing;
+        this.#adaptFoldPart(ids.length, performance.now() - started);
       } catch (error) {
         this.logger.warn({ err: error, links: part.length }, 'click fold failed; will resume');
         throw error;
@@ -411,6 +517,14 @@ export class ClickAggregator {
     }
     await journal.trim(fold.upto);
     this.#fold = null;
+  }
+
+  /** Sizes the next fold part so that it takes about `FOLD_PART_MS`. */
+  #adaptFoldPart(links: number, ms: number): void {
+    const fitting = ms > 0 ? (links * FOLD_PART_MS) / ms : FOLD_PART_MAX;
+    // Moves halfway at most, so that one slow or fast part does not swing it.
+    const next = Math.min(Math.max(fitting, this.#foldPart / 2), this.#foldPart * 2);
+    this.#foldPart = Math.round(Math.min(Math.max(next, FOLD_PART_MIN), FOLD_PART_MAX));
   }
 
   async #flushDirect(): Promise<void> {
