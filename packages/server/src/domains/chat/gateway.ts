@@ -19,6 +19,7 @@ import type { ChatBus, ChatBusEvent } from './chat-bus.js';
 import { itemFrame, type InboxItem, type InboxStore } from './inbox-store.js';
 import type { MessageService } from './message-service.js';
 import { errorFrame } from './payloads.js';
+import { plainSendFrame } from './send-frame.js';
 import type { PresenceService } from './presence-service.js';
 
 /** Tuning of the gateway, from the configuration. */
@@ -319,15 +320,20 @@ export class ChatGateway {
     }
     let frame: ClientFrame;
     try {
-      const parsed = ClientFrame.safeParse(json);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        const where =
-          issue === undefined || issue.path.length === 0 ? '' : ` at ${issue.path.join('.')}`;
-        this.fail(c, 'INVALID_FRAME', `The frame does not match its schema${where}.`, id);
-        return;
+      const plain = plainSendFrame(json);
+      if (plain !== null) {
+        frame = plain;
+      } else {
+        const parsed = ClientFrame.safeParse(json);
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0];
+          const where =
+            issue === undefined || issue.path.length === 0 ? '' : ` at ${issue.path.join('.')}`;
+          this.fail(c, 'INVALID_FRAME', `The frame does not match its schema${where}.`, id);
+          return;
+        }
+        frame = parsed.data;
       }
-      frame = parsed.data;
       this.deps.metrics?.frameReceived(frame.type);
     } catch {
       // A body nested deeply enough overflows the validator's stack.
