@@ -375,9 +375,8 @@ export class LinkService {
 
   // ------------------------------------------------------------------ helpers
 
-  async #load(code: string): Promise<CachedLink | null> {
-    const link = await this.deps.links.findByCode(code);
-    return link === null ? null : toCached(link);
+  #load(code: string): Promise<CachedLink | null> {
+    return this.deps.links.findByCode(code).then((link) => (link === null ? null : toCached(link)));
   }
 
   async #find(code: string): Promise<LinkRecord> {

@@ -347,6 +347,16 @@ describe('the redirect path', () => {
       expect(await metric('link_cache_lookups_total{result="hit"}')).toBe(hits + 2);
     });
 
+    it('counts a miss once when the link it loads is then answered by Fastify', async () => {
+      const limited = await create({ url: 'https://example.com/limited-miss', maxClicks: 5 });
+      const misses = await metric('link_cache_lookups_total{result="miss"}');
+      const hits = await metric('link_cache_lookups_total{result="hit"}');
+      const res = await visit(`/${limited.code}`);
+      expect(res.status).toBe(302);
+      expect(await metric('link_cache_lookups_total{result="miss"}')).toBe(misses + 1);
+      expect(await metric('link_cache_lookups_total{result="hit"}')).toBe(hits);
+    });
+
     it('hands everything else to Fastify as it came', async () => {
       const plain = await create({ url: 'https://example.com/plain' });
       const locked = await create({ url: 'https://example.com/locked', password: 'open sesame' });

@@ -267,14 +267,18 @@ export async function registerRedirectRoutes(
     // The service's own paths are Fastify's, and never links.
     if (isReservedPath(code)) return fallback();
     counters.cacheMisses++;
-    missCounted.add(request);
+    // Fastify's route must not count this miss again (marked only when it gets there).
+    const handOver = () => {
+      missCounted.add(request);
+      fallback();
+    };
     service.resolve(code).then(
       (found) => {
-        if (found !== null && plain(found)) send(request, response, found, method, start, fallback);
-        else fallback();
+        if (found !== null && plain(found)) send(request, response, found, method, start, handOver);
+        else handOver();
       },
       // Fastify's route meets the error again and answers it.
-      () => fallback(),
+      handOver,
     );
   };
 }
