@@ -34,7 +34,7 @@ const COMMIT_WAIT_PER_DELIVERY_MS = 0.25;
 const SEQ_CACHE_DEVICES = 100_000;
 /** Rows deleted per statement by the sweep, so that it never holds the lock for long. */
 const SWEEP_CHUNK = 5_000;
-/** Inbox rows kept in memory at most (see `SqliteInboxStore.tracked`); past it, all are dropped. */
+/** Inbox rows kept in memory at most (see `SqliteInboxStore.tracked`); past it, all go. */
 const TRACKED_ROWS_MAX = 100_000;
 
 /** Told after every commit: how many deliveries it carried and how long it took. */
@@ -99,15 +99,11 @@ export class SqliteInboxStore implements InboxStore {
    * The inbox rows of the devices this process wrote to, so that an ack needs no read:
    * `messagesUpTo` is answered from here, and an ack deletes without `RETURNING`, once
    * no row older than the tracking is left (`base` 0). Kept in step inside the
-   * transactions; dropped whole when one fails or the sweep deletes, and for a device
-   * when it is dropped or evicted: what is not tracked is read from the table.
+   * transactions; dropped whole when one fails, the sweep deletes or it grows past its
+   * bounds, and for a device when it is dropped: what is not tracked is read from the
+   * table. A plain map: an LRU's bookkeeping on every ack cost more than it saved.
    */
-  private readonly tracked = new LRUCache<string, TrackedRows>({
-    max: SEQ_CACHE_DEVICES,
-    dispose: (entry) => {
-      this.trackedRows -= entry.rows.length;
-    },
-  });
+  private readonly tracked = new Map<string, TrackedRows>();
   private trackedRows = 0;
 
   private readonly stmt;
@@ -260,7 +256,7 @@ export class SqliteInboxStore implements InboxStore {
       for (const [deviceId, seq] of this.seqs) this.committedSeqs.set(deviceId, seq);
     } catch {
       this.committedSeqs.clear();
-      this.tracked.clear();
+      this.forgetTracked();
       // One delivery failed and the batch was rolled back: apply each alone, so that
       // only the failing one fails.
       results = batch.map((op) => {
@@ -270,7 +266,7 @@ export class SqliteInboxStore implements InboxStore {
           for (const [deviceId, seq] of this.seqs) this.committedSeqs.set(deviceId, seq);
           return result;
         } catch (error) {
-          this.tracked.clear();
+          this.forgetTracked();
           return error instanceof Error ? error : new Error(String(error));
         }
       });
@@ -307,17 +303,27 @@ export class SqliteInboxStore implements InboxStore {
 
   /** Notes an appended row; a device seen for the first time is tracked from here. */
   private track(deviceId: string, row: TrackedRow): void {
-    if (row.message === null && row.envelopeId === null) {
-      if (!this.tracked.has(deviceId)) this.tracked.set(deviceId, { base: row.seq - 1, rows: [] });
-      return;
-    }
+    const listed = row.message !== null || row.envelopeId !== null;
     const entry = this.tracked.get(deviceId);
     if (entry === undefined) {
-      this.tracked.set(deviceId, { base: row.seq - 1, rows: [row] });
-    } else {
+      if (this.tracked.size >= SEQ_CACHE_DEVICES) this.forgetTracked();
+      this.tracked.set(deviceId, { base: row.seq - 1, rows: listed ? [row] : [] });
+    } else if (listed) {
       entry.rows.push(row);
     }
-    if (++this.trackedRows > TRACKED_ROWS_MAX) this.tracked.clear();
+    if (listed && ++this.trackedRows > TRACKED_ROWS_MAX) this.forgetTracked();
+  }
+
+  private forgetTracked(): void {
+    this.tracked.clear();
+    this.trackedRows = 0;
+  }
+
+  private forgetDevice(deviceId: string): void {
+    const entry = this.tracked.get(deviceId);
+    if (entry === undefined) return;
+    this.tracked.delete(deviceId);
+    this.trackedRows -= entry.rows.length;
   }
 
   /** Deletes a device's rows up to a seq, releasing the envelopes they pointed at. */
@@ -471,7 +477,7 @@ export class SqliteInboxStore implements InboxStore {
 
   async dropDevice(deviceId: string): Promise<void> {
     await this.whenNoTransaction();
-    this.tracked.delete(deviceId);
+    this.forgetDevice(deviceId);
     this.db.transaction(() => {
       this.release(this.stmt.deleteDevice.all(deviceId));
       this.stmt.deleteSeq.run(deviceId);
@@ -494,7 +500,7 @@ export class SqliteInboxStore implements InboxStore {
         if (statement === this.stmt.expiredItems) {
           items += changes;
           // The rows in memory may include the ones just deleted.
-          if (changes > 0) this.tracked.clear();
+          if (changes > 0) this.forgetTracked();
         }
         if (changes < SWEEP_CHUNK) break;
       }
