@@ -68,4 +68,42 @@ describe(MemoryLinkCache.name, () => {
     await cache.resolve('none', () => Promise.resolve(null));
     expect(cache.peek('none')).toBeUndefined();
   });
+
+  it('resolveNow remembers what a synchronous load read, a link or an unknown code', () => {
+    const clock = fakeClock();
+    const cache = new MemoryLinkCache({ size: 10, negativeTtlMs: 1000, clock });
+    const loads: string[] = [];
+    const load = (code: string) => {
+      loads.push(code);
+      return code === 'none' ? null : cached(code);
+    };
+    expect(cache.resolveNow('a', load)?.code).toBe('a');
+    expect(cache.resolveNow('a', load)?.code).toBe('a');
+    expect(cache.peek('a')?.code).toBe('a');
+    expect(cache.resolveNow('none', load)).toBeNull();
+    expect(cache.peek('none')).toBeNull();
+    expect(loads).toEqual(['a', 'none']);
+    clock.advance(1001);
+    expect(cache.peek('none')).toBeUndefined();
+  });
+
+  it('resolveNow passes a throw of its load on and remembers nothing', async () => {
+    const cache = new MemoryLinkCache({ size: 10, negativeTtlMs: 1000, clock: fakeClock() });
+    expect(() =>
+      cache.resolveNow('a', () => {
+        throw new Error('database down');
+      }),
+    ).toThrow('database down');
+    expect(cache.peek('a')).toBeUndefined();
+    await cache.invalidate('a');
+    expect(cache.resolveNow('a', (code) => cached(code))?.code).toBe('a');
+  });
+
+  it('resolveNow answers a link an invalidation dropped from the store afresh', async () => {
+    const cache = new MemoryLinkCache({ size: 10, negativeTtlMs: 1000, clock: fakeClock() });
+    cache.resolveNow('a', (code) => cached(code));
+    await cache.invalidate('a');
+    expect(cache.resolveNow('a', () => null)).toBeNull();
+    expect(cache.peek('a')).toBeNull();
+  });
 });

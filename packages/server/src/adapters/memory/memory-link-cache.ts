@@ -73,6 +73,16 @@ export class MemoryLinkCache implements LinkCache {
     return promise;
   }
 
+  resolveNow(code: string, load: (code: string) => CachedLink | null): CachedLink | null {
+    const known = this.peek(code);
+    if (known !== undefined) return known;
+    // Read and remembered in one turn: no invalidation can come between them.
+    const link = load(code);
+    if (link !== null) this.#links?.set(code, link);
+    else this.#unknown?.set(code, true);
+    return link;
+  }
+
   invalidate(code: string): Promise<void> {
     this.#generation++;
     this.#links?.delete(code);

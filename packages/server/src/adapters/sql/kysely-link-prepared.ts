@@ -19,6 +19,11 @@ export interface PreparedQuery<P extends string, R> {
   sync(values: Readonly<Record<P, unknown>>): QueryResult<R>;
   /** Runs it with the values in the order of `names` (when the query takes exactly those). */
   ordered(values: readonly unknown[]): Promise<QueryResult<R>>;
+  /**
+   * The first row of a read that takes one parameter, synchronously, on SQLite only:
+   * no result object, row array or parameter array on a hot path.
+   */
+  first(value: unknown): R | undefined;
 }
 
 /**
@@ -79,6 +84,13 @@ export function prepareQuery<P extends string, R>(
     ordered(values: readonly unknown[]): Promise<QueryResult<R>> {
       if (!inNameOrder) throw new Error('this query does not take its parameters in name order');
       return runParams([...values]);
+    },
+    first(value: unknown): R | undefined {
+      if (sqlite === null) throw new Error('synchronous queries need SQLite');
+      if (!inNameOrder || names.length !== 1) throw new Error('first() takes one parameter');
+      statement ??= sqlite.prepare(compiled.sql);
+      if (!statement.reader) throw new Error('first() is for queries that return rows');
+      return statement.get(value) as R | undefined;
     },
   });
 }

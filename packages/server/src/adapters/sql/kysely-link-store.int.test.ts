@@ -16,12 +16,12 @@ function fixture(open: () => Promise<TestDatabase>) {
 }
 
 describe(KyselyLinkStore.name, () => {
-  runLinkStoreContract('SQLite', fixture(createSqliteTestDatabase));
+  runLinkStoreContract('SQLite', fixture(createSqliteTestDatabase), true);
 });
 
 describe.skipIf(!(await servicesAvailable(['postgres'])))(
   `${KyselyLinkStore.name} on PostgreSQL`,
   () => {
-    runLinkStoreContract('PostgreSQL', fixture(createPostgresTestDatabase));
+    runLinkStoreContract('PostgreSQL', fixture(createPostgresTestDatabase), false);
   },
 );

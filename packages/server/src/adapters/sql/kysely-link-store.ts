@@ -58,6 +58,8 @@ export class KyselyLinkStore implements LinkStore {
   readonly #inserts = new Map<number, PreparedQuery<string, { id: string }>>();
   readonly #findByCode: PreparedQuery<'code', Selectable<LinksTable>>;
   readonly #countLimited: PreparedQuery<'id', unknown>;
+  /** Set on SQLite only, where a read does not wait (see `LinkStore.findByCodeNow`). */
+  readonly findByCodeNow?: (code: string) => LinkRecord | null;
   #queue: PendingInsert[] = [];
   #scheduled = false;
 
@@ -77,6 +79,18 @@ export class KyselyLinkStore implements LinkStore {
         .where('max_clicks', 'is not', null)
         .whereRef('clicks', '<', 'max_clicks'),
     );
+    if (database.sqlite !== null) {
+      const findByCode = this.#findByCode;
+      this.findByCodeNow = (code) => {
+        let row: Selectable<LinksTable> | undefined;
+        try {
+          row = findByCode.first(code);
+        } catch (error) {
+          throw linkStorageError(error);
+        }
+        return row === undefined ? null : toRecord(row);
+      };
+    }
   }
 
   /**

@@ -36,6 +36,15 @@ export interface LinkCache {
     code: string,
     load: (code: string) => Promise<CachedLink | null>,
   ): Promise<CachedLink | null>;
+  /**
+   * `resolve` with a load that answers in the same turn, for a store that can
+   * (SQLite); offered by in-process caches only. The result is remembered the same way;
+   * a throw of `load` is passed on and nothing is remembered.
+   */
+  readonly resolveNow?: (
+    code: string,
+    load: (code: string) => CachedLink | null,
+  ) => CachedLink | null;
   /** Forgets a code (in a cluster: on every node), after it was created, changed or deleted. */
   invalidate(code: string): Promise<void>;
 }

@@ -287,6 +287,22 @@ export class LinkService {
     return this.deps.cache.resolve(code, (c) => this.#load(c));
   }
 
+  /**
+   * The link for a code, through the cache, answered in this turn when the cache and
+   * the store can (SQLite, in-process cache); `undefined` when they cannot (then use
+   * `resolve`). Throws what `resolve` would reject with.
+   */
+  resolveNow(code: string): CachedLink | null | undefined {
+    const { cache, links } = this.deps;
+    if (cache.resolveNow === undefined || links.findByCodeNow === undefined) return undefined;
+    return cache.resolveNow(code, this.#loadNow);
+  }
+
+  readonly #loadNow = (code: string): CachedLink | null => {
+    const link = this.deps.links.findByCodeNow!(code);
+    return link === null ? null : toCached(link);
+  };
+
   /** Whether a link may be followed at `now`; a locked link needs its password first. */
   stateOf(link: CachedLink, now: number): LinkState {
     if (link.expiresAt !== null && now >= link.expiresAt) return 'expired';

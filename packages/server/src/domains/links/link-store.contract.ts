@@ -30,8 +30,15 @@ export function aLink(overrides: Partial<NewLink> = {}): NewLink {
   };
 }
 
-/** The behaviour every `LinkStore` adapter must have. */
-export function runLinkStoreContract(name: string, create: () => Promise<LinkStoreFixture>): void {
+/**
+ * The behaviour every `LinkStore` adapter must have. `synchronousReads`: whether the
+ * adapter offers `findByCodeNow` (SQLite), which must then answer as `findByCode` does.
+ */
+export function runLinkStoreContract(
+  name: string,
+  create: () => Promise<LinkStoreFixture>,
+  synchronousReads: boolean,
+): void {
   describe(`LinkStore contract: ${name}`, () => {
     let fixture: LinkStoreFixture;
     let links: LinkStore;
@@ -56,6 +63,25 @@ export function runLinkStoreContract(name: string, create: () => Promise<LinkSto
     it('answers null for an unknown code', async () => {
       expect(await links.findByCode('nothing')).toBeNull();
     });
+
+    it(
+      synchronousReads
+        ? 'answers findByCodeNow in the same turn as findByCode answers'
+        : 'offers no findByCodeNow',
+      async () => {
+        if (!synchronousReads) {
+          expect(links.findByCodeNow).toBeUndefined();
+          return;
+        }
+        const link = aLink({ code: 'SyncCase', maxClicks: 3, expiresAt: 1_900_000_000_000 });
+        await links.insert(link);
+        expect(await links.countLimitedClick(link.id)).toBe('counted');
+        expect(links.findByCodeNow!('SyncCase')).toEqual({ ...link, clicks: 1 });
+        expect(links.findByCodeNow!('SyncCase')).toEqual(await links.findByCode('SyncCase'));
+        expect(links.findByCodeNow!('synccase')).toBeNull();
+        expect(links.findByCodeNow!('nothing')).toBeNull();
+      },
+    );
 
     it('treats codes as case-sensitive', async () => {
       await links.insert(aLink({ code: 'MixedCase' }));

@@ -44,6 +44,12 @@ export interface LinkStore {
   /** Inserts a link; throws `ALIAS_TAKEN` when another link has its code. */
   insert(link: NewLink): Promise<LinkRecord>;
   findByCode(code: string): Promise<LinkRecord | null>;
+  /**
+   * `findByCode` answered in the same turn, offered only by stores that can read
+   * without waiting (SQLite): the redirect path then answers a cache miss without a
+   * promise. Throws what `findByCode` would reject with.
+   */
+  readonly findByCodeNow?: (code: string) => LinkRecord | null;
   /** An owner's links, newest first (`createdAt`, then `id`, descending). */
   listByOwner(ownerId: string, limit: number, after: LinkCursor | null): Promise<LinkRecord[]>;
   /** Applies a change; null when the link no longer exists. */

@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Link, LinkStats } from '@switchboard/shared';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { callApi, registerUser, type TestUser } from '../../test-support/accounts.js';
 import { startTestServer, type TestServer } from '../../test-support/test-app.js';
 import { newId } from '../../ids.js';
+import { KyselyLinkStore } from '../../adapters/sql/kysely-link-store.js';
 
 const DAY = 86_400_000;
 
@@ -145,6 +146,20 @@ describe('the redirect path', () => {
     const res = await visit(`/${code}`);
     expect(res.status).toBe(302);
     expect(res.headers.get('location')).toBe('https://example.com/late');
+  });
+
+  it("answers a cache miss on SQLite in the same turn, without the store's async lookup", async () => {
+    const link = await create({ url: 'https://example.com/sync-miss' });
+    const lookups = vi.spyOn(KyselyLinkStore.prototype, 'findByCode');
+    try {
+      const res = await visit(`/${link.code}`);
+      expect(res.status).toBe(302);
+      expect(res.headers.get('location')).toBe('https://example.com/sync-miss');
+      expect((await visit('/SyncMiss404')).status).toBe(404);
+      expect(lookups).not.toHaveBeenCalled();
+    } finally {
+      lookups.mockRestore();
+    }
   });
 
   it('forgets a negative entry when a link is created with that code', async () => {

@@ -272,6 +272,18 @@ export async function registerRedirectRoutes(
       missCounted.add(request);
       fallback();
     };
+    // On SQLite the miss is read and answered in this turn, with no promise.
+    let now: CachedLink | null | undefined;
+    try {
+      now = service.resolveNow(code);
+    } catch {
+      // Fastify's route meets the error again and answers it.
+      return handOver();
+    }
+    if (now !== undefined) {
+      if (now !== null && plain(now)) return send(request, response, now, method, start, handOver);
+      return handOver();
+    }
     service.resolve(code).then(
       (found) => {
         if (found !== null && plain(found)) send(request, response, found, method, start, handOver);
