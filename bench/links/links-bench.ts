@@ -25,6 +25,7 @@ import {
   type Target,
 } from '../lib/verdict.js';
 import { partition, sample, shuffle } from '../lib/sampling.js';
+import { runRedirectLoad } from './redirect-load.js';
 
 /** Settings of `npm run bench:links`; the defaults are the documented run. */
 export interface LinksBenchOptions {
@@ -180,13 +181,9 @@ async function benchTarget(
       hot.map((c) => `/${c}`),
       options.connections,
     );
+    // Every request is built before its run (see runRedirectLoad), on both servers.
     const redirect = (paths: string[][], durationS: number) =>
-      runHttpLoad({
-        url: baseUrl,
-        connections: options.connections,
-        durationS,
-        pathsFor: (i) => paths[i]!,
-      });
+      runRedirectLoad({ url: baseUrl, connections: options.connections, durationS, paths });
 
     options.log(`${target.label}: redirects of ${formatNumber(hot.length)} cached codes`);
     await redirect(hotPaths, options.warmupS);
@@ -419,7 +416,7 @@ export async function runLinksBench(options: LinksBenchOptions): Promise<boolean
   const header = runHeader('npm run bench:links', machine, [
     `Switchboard: the built server as its own process on the embedded default (SQLite, WAL), \`LOG_LEVEL=warn\`, \`LINK_CACHE_SIZE=${options.cacheSize}\`, a fresh data directory; the benchmark account is in \`RATE_LIMIT_EXEMPT_USERS\`.`,
     'Baseline: a bare `node:http` server answering 302 from a `Map` (bench/baselines/http-redirect-server.ts), measured in the same run with the same generator, connections and durations.',
-    `Load: autocannon in the benchmark process, ${options.connections} connections, ${options.warmupS} s warm-up then ${options.durationS} s per redirect phase; latencies in an HDR histogram at 1 µs resolution.`,
+    `Load: autocannon in the benchmark process, ${options.connections} connections, ${options.warmupS} s warm-up then ${options.durationS} s per redirect phase; latencies in an HDR histogram at 1 µs resolution. The redirect requests are built before each run (autocannon would build them at its start, inside the measured window).`,
     `Seeding is measured: the ${formatNumber(options.links)} links of each server are created through \`POST /api/links\` by the creation phase, and the redirect phases use their codes. Cached: ${formatNumber(options.hotCodes)} codes, each connection cycling through its share. Uniform: all codes shuffled and split between connections, each requested once per cycle, so an LRU smaller than the set misses on nearly every request (the database path).`,
   ]);
   const { body, pass } = renderLinksSection(result, baseline, options, header);
