@@ -46,8 +46,6 @@ export interface HttpLoadResult {
 
 /** Runs autocannon with `options` and measures latency per response. */
 export async function runHttpLoad(options: HttpLoadOptions): Promise<HttpLoadResult> {
-  const recorder = new LatencyRecorder();
-  let responses = 0;
   let nextConnection = 0;
   const pathsFor = options.pathsFor;
   const { onBody, bodyFor } = options;
@@ -60,6 +58,35 @@ export async function runHttpLoad(options: HttpLoadOptions): Promise<HttpLoadRes
       : {}),
     ...(onBody ? { onResponse: (status: number, body: string) => onBody(status, body) } : {}),
   };
+  return measureAutocannon({
+    url: options.url,
+    connections: options.connections,
+    duration: options.durationS ?? 10,
+    amount: options.amount,
+    method: options.method ?? 'GET',
+    headers: options.headers,
+    // A slow server must show up as latency, not as a reconnect storm.
+    timeout: 30,
+    ...(onBody || bodyFor ? { requests: [request] } : {}),
+    ...(pathsFor
+      ? {
+          setupClient: (client: autocannon.Client) => {
+            const paths = pathsFor(nextConnection++);
+            if (paths.length === 0) throw new Error('a connection needs at least one path');
+            client.setRequests(paths.map((path) => ({ method: options.method ?? 'GET', path })));
+          },
+        }
+      : {}),
+  });
+}
+
+/**
+ * Runs autocannon with `options` from this process, recording the latency of every
+ * response (whatever its status) in our histogram, and the generator's own CPU.
+ */
+export async function measureAutocannon(options: autocannon.Options): Promise<HttpLoadResult> {
+  const recorder = new LatencyRecorder();
+  let responses = 0;
   const cpuBefore = process.cpuUsage();
   const startedAt = performance.now();
   let settle: (error: unknown, result: autocannon.Result) => void = () => undefined;
@@ -69,29 +96,7 @@ export async function runHttpLoad(options: HttpLoadOptions): Promise<HttpLoadRes
         ? reject(error instanceof Error ? error : new Error(`autocannon: ${JSON.stringify(error)}`))
         : resolve(result);
   });
-  const instance = autocannon(
-    {
-      url: options.url,
-      connections: options.connections,
-      duration: options.durationS ?? 10,
-      amount: options.amount,
-      method: options.method ?? 'GET',
-      headers: options.headers,
-      // A slow server must show up as latency, not as a reconnect storm.
-      timeout: 30,
-      ...(onBody || bodyFor ? { requests: [request] } : {}),
-      ...(pathsFor
-        ? {
-            setupClient: (client: autocannon.Client) => {
-              const paths = pathsFor(nextConnection++);
-              if (paths.length === 0) throw new Error('a connection needs at least one path');
-              client.setRequests(paths.map((path) => ({ method: options.method ?? 'GET', path })));
-            },
-          }
-        : {}),
-    },
-    (error, result) => settle(error, result),
-  );
+  const instance = autocannon(options, (error, result) => settle(error, result));
   instance.on('response', (_client, _status, _bytes, responseTime) => {
     responses++;
     recorder.record(responseTime);

@@ -1,7 +1,6 @@
 import { createRequire } from 'node:module';
-import autocannon from 'autocannon';
-import { LatencyRecorder } from '../lib/latency.js';
-import type { HttpLoadResult } from '../lib/http-load.js';
+import type autocannon from 'autocannon';
+import { measureAutocannon, type HttpLoadResult } from '../lib/http-load.js';
 
 /** autocannon's own request builder: the bytes it would send for a request. */
 type BuildRequest = (request: { method: string; path: string }) => Buffer | null;
@@ -67,55 +66,20 @@ export async function runRedirectLoad(options: RedirectLoadOptions): Promise<Htt
     throw new Error(`${options.connections} connections but ${options.paths.length} path lists`);
   }
   const built = buildRedirectRequests(options.url, options.paths);
-  const recorder = new LatencyRecorder();
-  let responses = 0;
   let nextConnection = 0;
-  const cpuBefore = process.cpuUsage();
-  const startedAt = performance.now();
-  let settle: (error: unknown, result: autocannon.Result) => void = () => undefined;
-  const finished = new Promise<autocannon.Result>((resolve, reject) => {
-    settle = (error, result) =>
-      error
-        ? reject(error instanceof Error ? error : new Error(`autocannon: ${JSON.stringify(error)}`))
-        : resolve(result);
-  });
-  const instance = autocannon(
-    {
-      url: options.url,
-      connections: options.connections,
-      duration: options.durationS,
-      // A slow server must show up as latency, not as a reconnect storm.
-      timeout: 30,
-      setupClient: (client: autocannon.Client) => {
-        // What `client.setRequests` leaves behind, without building the requests again.
-        const requests = built[nextConnection++]!;
-        const iterator = (client as unknown as ClientIterator).requestIterator;
-        iterator.requests = requests;
-        iterator.currentRequestIndex = 0;
-        iterator.currentRequest = requests[0]!;
-      },
+  return measureAutocannon({
+    url: options.url,
+    connections: options.connections,
+    duration: options.durationS,
+    // A slow server must show up as latency, not as a reconnect storm.
+    timeout: 30,
+    setupClient: (client: autocannon.Client) => {
+      // What `client.setRequests` leaves behind, without building the requests again.
+      const requests = built[nextConnection++]!;
+      const iterator = (client as unknown as ClientIterator).requestIterator;
+      iterator.requests = requests;
+      iterator.currentRequestIndex = 0;
+      iterator.currentRequest = requests[0]!;
     },
-    (error, result) => settle(error, result),
-  );
-  instance.on('response', (_client, _status, _bytes, responseTime) => {
-    responses++;
-    recorder.record(responseTime);
   });
-  const result = await finished;
-  const seconds = (performance.now() - startedAt) / 1000;
-  const cpu = process.cpuUsage(cpuBefore);
-  const statuses: Record<string, number> = {};
-  for (const [code, stats] of Object.entries(result.statusCodeStats ?? {})) {
-    statuses[code] = stats.count ?? 0;
-  }
-  return {
-    responses,
-    seconds,
-    rate: responses / seconds,
-    latency: recorder.summary(),
-    statuses,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    generatorCores: (cpu.user + cpu.system) / 1e6 / seconds,
-  };
 }
