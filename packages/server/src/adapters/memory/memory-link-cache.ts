@@ -58,10 +58,7 @@ export class MemoryLinkCache implements LinkCache {
     const promise = load(code).then(
       (link) => {
         if (this.#loading.get(code) === promise) this.#loading.delete(code);
-        if (generation === this.#generation) {
-          if (link !== null) this.#links?.set(code, link);
-          else this.#unknown?.set(code, true);
-        }
+        if (generation === this.#generation) this.#remember(code, link);
         return link;
       },
       (error: unknown) => {
@@ -78,9 +75,14 @@ export class MemoryLinkCache implements LinkCache {
     if (known !== undefined) return known;
     // Read and remembered in one turn: no invalidation can come between them.
     const link = load(code);
+    this.#remember(code, link);
+    return link;
+  }
+
+  /** Keeps a loaded link, or that the code is unknown. */
+  #remember(code: string, link: CachedLink | null): void {
     if (link !== null) this.#links?.set(code, link);
     else this.#unknown?.set(code, true);
-    return link;
   }
 
   invalidate(code: string): Promise<void> {

@@ -18,6 +18,8 @@ const FOLD_PART_MS = 4;
 const FOLD_PART_MIN = 50;
 const FOLD_PART_MAX = 2_000;
 const FOLD_PART_START = 250;
+/** Row keys kept for sharing at most; past it the table starts again (keys stay valid). */
+const ROW_KEYS_MAX = 10_000;
 
 /** When a store keeps a journal: how much may wait there before it is folded. */
 export interface FoldPolicy {
@@ -272,7 +274,7 @@ export class ClickAggregator {
   #rowKeyOf(key: string, parts: Omit<RowKey, 'key'>): RowKey {
     let at = this.#rowKeys.get(key);
     if (at === undefined) {
-      if (this.#rowKeys.size >= 10_000) this.#rowKeys.clear();
+      if (this.#rowKeys.size >= ROW_KEYS_MAX) this.#rowKeys.clear();
       at = {
         key,
         day: parts.day,

@@ -280,17 +280,12 @@ export async function registerRedirectRoutes(
       // Fastify's route meets the error again and answers it.
       return handOver();
     }
-    if (now !== undefined) {
-      if (now !== null && plain(now)) return send(request, response, now, method, start, handOver);
-      return handOver();
-    }
-    service.resolve(code).then(
-      (found) => {
-        if (found !== null && plain(found)) send(request, response, found, method, start, handOver);
-        else handOver();
-      },
-      // Fastify's route meets the error again and answers it.
-      handOver,
-    );
+    const answer = (found: CachedLink | null) => {
+      if (found !== null && plain(found)) send(request, response, found, method, start, handOver);
+      else handOver();
+    };
+    if (now !== undefined) return answer(now);
+    // Fastify's route meets an error again and answers it.
+    service.resolve(code).then(answer, handOver);
   };
 }
