@@ -250,9 +250,20 @@ describe('Chat screens for everyone', () => {
       'New chat',
     );
 
+    // Typed the moment the dialog shows, the name lands in the field, not on its close
+    // button (the field used to get the focus a frame later, and the keys were lost).
+    // Frames are slow for a moment here (a busy machine), which must not matter.
+    await page.evaluate(() => {
+      const frame = window.requestAnimationFrame.bind(window);
+      Object.assign(window, { restoreFrames: () => (window.requestAnimationFrame = frame) });
+      window.requestAnimationFrame = (callback) =>
+        window.setTimeout(() => callback(performance.now()), 300);
+    });
     await page.keyboard.press('Enter');
     await dialog.waitFor();
     await page.keyboard.type('carol');
+    expect(await page.getByRole('textbox', { name: 'Username' }).inputValue()).toBe('carol');
+    await page.evaluate(() => (window as unknown as { restoreFrames: () => void }).restoreFrames());
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { level: 1, name: 'Carol Díaz' }).waitFor();
     // The conversation opens ready to type; Shift+Enter is a new line, Enter sends.

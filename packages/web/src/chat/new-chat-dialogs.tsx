@@ -1,6 +1,6 @@
 import type { PublicUser, SwitchboardClient } from '@switchboard/sdk';
 import { GROUP_NAME_MAX_LENGTH } from '@switchboard/shared';
-import { useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { useLocation } from 'wouter';
 import type { Session } from '../api/session.js';
 import { useAnnounce } from '../components/announcer.js';
@@ -38,19 +38,6 @@ export async function findPerson(
   }
 }
 
-/**
- * Puts the focus in a dialog's first field once it is open: the native dialog focuses
- * its first control (the close button) when shown, after React's `autoFocus` has run.
- */
-function useFirstFieldFocus(): void {
-  useEffect(() => {
-    const frame = requestAnimationFrame(() =>
-      document.querySelector<HTMLInputElement>('dialog[open] input:not([type="hidden"])')?.focus(),
-    );
-    return () => cancelAnimationFrame(frame);
-  }, []);
-}
-
 /** "New chat": a username, then the conversation with that person. */
 export function NewChatDialog({
   client,
@@ -62,7 +49,6 @@ export function NewChatDialog({
   onClose: () => void;
 }) {
   const [, navigate] = useLocation();
-  useFirstFieldFocus();
   const [username, setUsername] = useState('');
   const [error, setError] = useState<string | undefined>(undefined);
   const [busy, setBusy] = useState(false);
@@ -84,6 +70,7 @@ export function NewChatDialog({
   return (
     <Dialog
       open
+      focusFirstField
       title="New chat"
       onClose={onClose}
       description={<p>Who do you want to write to?</p>}
@@ -125,7 +112,6 @@ export function NewGroupDialog({
 }) {
   const [, navigate] = useLocation();
   const announce = useAnnounce();
-  useFirstFieldFocus();
   const [name, setName] = useState('');
   const [nameError, setNameError] = useState<string | undefined>(undefined);
   const [username, setUsername] = useState('');
@@ -185,7 +171,7 @@ export function NewGroupDialog({
   };
 
   return (
-    <Dialog open title="New group" onClose={onClose}>
+    <Dialog open focusFirstField title="New group" onClose={onClose}>
       <form className="stack" noValidate onSubmit={(e) => void create(e)}>
         <TextField
           label="Group name"

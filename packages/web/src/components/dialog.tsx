@@ -3,6 +3,8 @@ import { useEffect, useId, useRef, type KeyboardEvent, type ReactNode } from 're
 const FOCUSABLE =
   'a[href], button:not(:disabled), input:not(:disabled):not([type="hidden"]), select:not(:disabled), textarea:not(:disabled), [tabindex]:not([tabindex="-1"])';
 
+const FIRST_FIELD = 'input:not([type="hidden"]):not(:disabled), textarea:not(:disabled)';
+
 /**
  * Wraps Tab around inside the dialog. A modal `<dialog>` makes the page inert, but Tab
  * from its last control would otherwise leave for the browser's own toolbar.
@@ -27,6 +29,11 @@ function keepFocusInside(event: KeyboardEvent<HTMLDialogElement>): void {
 /**
  * A modal on the native `<dialog>`: the browser traps focus, closes on Escape, makes the
  * page behind it inert, and returns focus to the opener when it closes.
+ *
+ * With `focusFirstField`, the first text field has the focus as soon as the dialog is on
+ * screen. `showModal()` focuses the first control (the close button), and React's
+ * `autoFocus` runs before it: the field is focused in the same effect, right after
+ * `showModal()`, so whatever is typed the moment the dialog appears lands in the field.
  */
 export function Dialog({
   open,
@@ -35,6 +42,7 @@ export function Dialog({
   onClose,
   children,
   className,
+  focusFirstField = false,
 }: {
   open: boolean;
   title: string;
@@ -42,6 +50,7 @@ export function Dialog({
   onClose: () => void;
   children: ReactNode;
   className?: string;
+  focusFirstField?: boolean;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
@@ -53,6 +62,7 @@ export function Dialog({
     if (open && !dialog.open) {
       const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
       dialog.showModal();
+      if (focusFirstField) dialog.querySelector<HTMLInputElement>(FIRST_FIELD)?.focus();
       return () => {
         if (dialog.open) dialog.close();
         // The opener may have been removed meanwhile (a deleted row): only refocus it if not.
@@ -60,6 +70,8 @@ export function Dialog({
       };
     }
     return undefined;
+    // `focusFirstField` only matters at the moment the dialog opens.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [open]);
 
   if (!open) return null;
