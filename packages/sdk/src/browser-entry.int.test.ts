@@ -28,7 +28,7 @@ describe('the browser entry (@switchboard/sdk)', () => {
   it('imports nothing that only Node has', () => {
     const { files, packages } = reachableImports(path.join(import.meta.dirname, 'index.ts'));
     expect(files.length).toBeGreaterThan(5);
-    expect([...packages].sort()).toEqual(['@switchboard/shared', 'idb', 'zod']);
+    expect([...packages].sort()).toEqual(['@switchboard/shared', 'idb', 'uuid', 'zod']);
   });
 
   it('keeps the file store and ws in the Node entry', () => {

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { MESSAGE_ID_PATTERN } from '@switchboard/shared';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { normaliseBaseUrl, webSocketUrl } from './http-api.js';
 import {
   addressOf,
@@ -55,7 +56,39 @@ describe(webSocketUrl.name, () => {
 });
 
 describe(newMessageId.name, () => {
-  it('makes UUID v4 ids even where randomUUID is missing (plain http pages)', () => {
+  const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+  /** The Unix time in ms a UUIDv7 carries in its first 48 bits. */
+  const msOf = (id: string) => parseInt(id.replace(/-/g, '').slice(0, 12), 16);
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  // The times below only ever go forward: ids never go back in time, whatever the clock.
+  it('makes UUIDv7 ids that carry the time they were made', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.UTC(2040, 10, 28, 13, 40, 0, 123));
+    const id = newMessageId();
+    expect(id).toMatch(UUID_V7);
+    expect(msOf(id)).toBe(Date.UTC(2040, 10, 28, 13, 40, 0, 123));
+    vi.setSystemTime(Date.UTC(2041, 0, 1));
+    expect(msOf(newMessageId())).toBe(Date.UTC(2041, 0, 1));
+  });
+
+  it('makes ids that sort in the order they were made, within one millisecond too', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.UTC(2042, 0, 1));
+    const ids: string[] = [];
+    for (let i = 0; i < 1_000; i += 1) {
+      if (i === 500) vi.setSystemTime(Date.UTC(2042, 0, 1) + 1);
+      ids.push(newMessageId());
+    }
+    expect(new Set(ids).size).toBe(1_000);
+    expect([...ids].sort()).toEqual(ids);
+    for (const id of ids) expect(id).toMatch(UUID_V7);
+  });
+
+  it('needs only getRandomValues, which plain http pages have (randomUUID they lack)', () => {
     const original = globalThis.crypto.randomUUID;
     const ids = new Set<string>();
     try {
@@ -71,8 +104,10 @@ describe(newMessageId.name, () => {
       });
     }
     expect(ids.size).toBe(100);
-    for (const id of ids)
-      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    expect(newMessageId()).toMatch(/^[0-9a-f-]{36}$/);
+    for (const id of ids) expect(id).toMatch(UUID_V7);
+  });
+
+  it('makes ids the server accepts', () => {
+    expect(newMessageId()).toMatch(MESSAGE_ID_PATTERN);
   });
 });
