@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../../db/schema.js';
-import type {
-  Appended,
-  Delivery,
-  DeliveryResult,
-  InboxItem,
-  InboxStore,
-  InboxWrite,
-  MessageRef,
+import {
+  messageFirstKey,
+  type Appended,
+  type Delivery,
+  type DeliveryResult,
+  type InboxItem,
+  type InboxStore,
+  type InboxWrite,
+  type MessageRef,
 } from '../../domains/chat/inbox-store.js';
 
 /** A write to this many devices or more keeps its payload once, in `chat_envelopes`. */
@@ -41,9 +42,10 @@ export class KyselyInboxStore implements InboxStore {
 
   private async apply(trx: Transaction<Database>, d: Delivery): Promise<DeliveryResult> {
     if (d.key !== undefined) {
+      const key = messageFirstKey(d.key);
       const inserted = await trx
         .insertInto('chat_message_keys')
-        .values({ key: d.key, ts: d.ts, expires_at: d.expiresAt })
+        .values({ key, ts: d.ts, expires_at: d.expiresAt })
         .onConflict((oc) => oc.column('key').doNothing())
         .returning('ts')
         .executeTakeFirst();
@@ -51,7 +53,7 @@ export class KyselyInboxStore implements InboxStore {
         const existing = await trx
           .selectFrom('chat_message_keys')
           .select('ts')
-          .where('key', '=', d.key)
+          .where('key', '=', key)
           .executeTakeFirstOrThrow();
         return { applied: false, ts: existing.ts, appended: [] };
       }
@@ -182,7 +184,7 @@ export class KyselyInboxStore implements InboxStore {
     const row = await this.db
       .selectFrom('chat_message_keys')
       .select('ts')
-      .where('key', '=', key)
+      .where('key', '=', messageFirstKey(key))
       .executeTakeFirst();
     return row?.ts ?? null;
   }

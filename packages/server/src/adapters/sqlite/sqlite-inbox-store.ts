@@ -2,14 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type BetterSqlite3 from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
-import type {
-  Appended,
-  Delivery,
-  DeliveryResult,
-  InboxItem,
-  InboxStore,
-  InboxWrite,
-  MessageRef,
+import {
+  messageFirstKey,
+  type Appended,
+  type Delivery,
+  type DeliveryResult,
+  type InboxItem,
+  type InboxStore,
+  type InboxWrite,
+  type MessageRef,
 } from '../../domains/chat/inbox-store.js';
 
 /** A write to this many devices or more keeps its payload once, in `chat_envelopes`. */
@@ -356,8 +357,11 @@ export class SqliteInboxStore implements InboxStore {
   }
 
   private apply(d: Delivery): DeliveryResult {
-    if (d.key !== undefined && this.stmt.insertKey.run(d.key, d.ts, d.expiresAt).changes === 0) {
-      return { applied: false, ts: this.stmt.keyTs.get(d.key) ?? d.ts, appended: [] };
+    if (d.key !== undefined) {
+      const key = messageFirstKey(d.key);
+      if (this.stmt.insertKey.run(key, d.ts, d.expiresAt).changes === 0) {
+        return { applied: false, ts: this.stmt.keyTs.get(key) ?? d.ts, appended: [] };
+      }
     }
     if (d.ack !== undefined) this.deleteUpTo(d.ack.deviceId, d.ack.uptoSeq);
     const appended: Appended[] = [];
@@ -472,7 +476,7 @@ export class SqliteInboxStore implements InboxStore {
   }
 
   keyTs(key: string): Promise<number | null> {
-    return Promise.resolve(this.stmt.keyTs.get(key) ?? null);
+    return Promise.resolve(this.stmt.keyTs.get(messageFirstKey(key)) ?? null);
   }
 
   async dropDevice(deviceId: string): Promise<void> {

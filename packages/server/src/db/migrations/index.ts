@@ -5,6 +5,7 @@ import { chat } from './0003-chat.js';
 import { scaleOut } from './0004-scale-out.js';
 import { clickJournal } from './0005-click-journal.js';
 import { fanoutOutbox } from './0006-fanout-outbox.js';
+import { chatKeysByMessage } from './0007-chat-keys-by-message.js';
 
 /**
  * Every migration, by name; applied in name order at start. Each is written once for
@@ -18,4 +19,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0004-scale-out': scaleOut,
   '0005-click-journal': clickJournal,
   '0006-fanout-outbox': fanoutOutbox,
+  '0007-chat-keys-by-message': chatKeysByMessage,
 };

@@ -1,4 +1,4 @@
-/** Row types of the chat tables, as Kysely sees them (see migrations/0003-chat.ts). */
+/** Row types of the chat tables, as Kysely sees them (see migrations/0003-chat.ts, 0007). */
 export interface ChatTables {
   chat_inbox: ChatInboxRow;
   chat_envelopes: ChatEnvelopeRow;
@@ -44,12 +44,16 @@ export interface ChatDeviceSeqRow {
 
 /** An idempotency record of a send or of an applied fan-out. */
 export interface ChatMessageKeyRow {
+  /** `messageFirstKey` of the key (`<messageId>:s:<user>`), see migrations/0007. */
   key: string;
   ts: number;
   expires_at: number;
 }
 
-/** Receipt state of one message for one recipient user. */
+/**
+ * Receipt state of one message for one recipient user; keyed (message_id,
+ * recipient_user_id, sender_user_id), message id first (migrations/0007).
+ */
 export interface ChatReceiptRow {
   recipient_user_id: string;
   message_id: string;

@@ -110,7 +110,10 @@ export interface DeliveryResult {
   readonly appended: readonly Appended[];
 }
 
-/** The idempotency key of a send: one per sending user and message id. */
+/**
+ * The idempotency key of a send: one per sending user and message id. Keys end with the
+ * message id (which has no colon): see `messageFirstKey`.
+ */
 export function sendKey(userId: string, messageId: string): string {
   return `s:${userId}:${messageId}`;
 }
@@ -118,6 +121,18 @@ export function sendKey(userId: string, messageId: string): string {
 /** The idempotency key of a group fan-out, applied once whatever the retries. */
 export function fanoutKey(userId: string, messageId: string): string {
   return `f:${userId}:${messageId}`;
+}
+
+/**
+ * How the SQL stores keep an idempotency key: its last part (the message id) moved to
+ * the front, `s:<user>:<messageId>` → `<messageId>:s:<user>`, so that the records of
+ * time-ordered ids (UUIDv7, what the SDK sends) are appended at the right edge of the
+ * key's B-tree instead of each writing a random leaf. A key without a colon is kept as
+ * it is; distinct keys stay distinct. Migration 0007 converted the older rows this way.
+ */
+export function messageFirstKey(key: string): string {
+  const colon = key.lastIndexOf(':');
+  return colon < 0 ? key : `${key.slice(colon + 1)}:${key.slice(0, colon)}`;
 }
 
 /**
