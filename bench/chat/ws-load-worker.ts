@@ -1,5 +1,6 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import WebSocket from 'ws';
+import { newMessageId } from '../../packages/sdk/src/model.js';
 import { LatencyRecorder } from '../lib/latency.js';
 import type {
   CommandMessage,
@@ -22,9 +23,11 @@ import type {
  *
  * Message bodies are small JSON objects with a 64-byte pad (a short message's
  * ciphertext is about that size): `{ k: kind, t: sent at, n | g | i: number, p }`.
+ * Message ids are the SDK's own (`newMessageId`: time-ordered UUIDv7s, random after
+ * the millisecond, so unique across processes), so that the server stores what SDK
+ * traffic makes it store.
  */
 
-const WORKER = process.env.BENCH_WORKER_ID ?? '0';
 const PAD = 'x'.repeat(64);
 
 /** Epoch milliseconds with microsecond fractions, comparable across processes. */
@@ -182,7 +185,7 @@ function sendFill(device: Device): void {
   const i = fill.offset + device.fillOrdinal * fill.perDevice + device.fillSent;
   device.fillSent++;
   device.socket.send(
-    `{"type":"send","id":"w${WORKER}f${i}","to":{"user":"${fill.to}"},"body":{"k":"b","t":${now()},"i":${i},"p":"${PAD}"}}`,
+    `{"type":"send","id":"${newMessageId()}","to":{"user":"${fill.to}"},"body":{"k":"b","t":${now()},"i":${i},"p":"${PAD}"}}`,
   );
 }
 
@@ -249,8 +252,9 @@ function onFrame(device: Device, data: Buffer): void {
       const code = frame.code ?? 'UNKNOWN';
       count(errors, code);
       if (errorSamples.length < 10) errorSamples.push(`${code}: ${frame.message ?? ''}`);
-      // A refused backlog message would never be answered `sent`: say why at once.
-      if (fill !== null && frame.id?.startsWith(`w${WORKER}f`)) {
+      // A refused backlog message would never be answered `sent`: say why at once (all
+      // the sends of a fill are backlog messages, as its count of answers assumes).
+      if (fill !== null && frame.id !== undefined) {
         fill.fail(`${code} for ${frame.id}: ${frame.message ?? ''}`);
       }
       break;
@@ -383,7 +387,7 @@ const handlers: Handlers = {
           }
           const sentAt = now();
           const n = device.nextDirect++;
-          const id = `w${WORKER}d${device.index}n${n}`;
+          const id = newMessageId();
           if (sentAt >= direct.windowStart) {
             direct.sentInWindow++;
             direct.sentAt.set(id, sentAt);
@@ -441,7 +445,7 @@ const handlers: Handlers = {
     const sentAt = now();
     for (let g = first; g < first + messages; g++) {
       device.socket.send(
-        `{"type":"send","id":"w${WORKER}g${g}","to":{"group":"${groupId}"},"body":{"k":"g","t":${now()},"g":${g},"p":"${PAD}"}}`,
+        `{"type":"send","id":"${newMessageId()}","to":{"group":"${groupId}"},"body":{"k":"g","t":${now()},"g":${g},"p":"${PAD}"}}`,
       );
     }
     return Promise.resolve({ sentAt });
