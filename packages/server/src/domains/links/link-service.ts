@@ -298,6 +298,26 @@ export class LinkService {
     return cache.resolveNow(code, this.#loadNow);
   }
 
+  /** Whether `resolveNow` and `resolveAllNow` answer here (SQLite, in-process cache). */
+  get resolvesNow(): boolean {
+    return this.deps.cache.resolveNow !== undefined && this.deps.links.findByCodeNow !== undefined;
+  }
+
+  /**
+   * `resolveNow` for many codes, one after the other: the redirect path's misses of one
+   * turn. `undefined` for a code not answered now: no synchronous store, or its lookup
+   * failed (`resolve` meets the error again).
+   */
+  resolveAllNow(codes: readonly string[]): (CachedLink | null | undefined)[] {
+    return codes.map((code) => {
+      try {
+        return this.resolveNow(code);
+      } catch {
+        return undefined;
+      }
+    });
+  }
+
   readonly #loadNow = (code: string): CachedLink | null => {
     const link = this.deps.links.findByCodeNow!(code);
     return link === null ? null : toCached(link);

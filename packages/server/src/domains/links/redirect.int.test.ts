@@ -1,12 +1,42 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import net from 'node:net';
 import type { Link, LinkStats } from '@switchboard/shared';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { callApi, registerUser, type TestUser } from '../../test-support/accounts.js';
 import { startTestServer, type TestServer } from '../../test-support/test-app.js';
 import { newId } from '../../ids.js';
 import { KyselyLinkStore } from '../../adapters/sql/kysely-link-store.js';
+import { LinkService } from './link-service.js';
 
 const DAY = 86_400_000;
+
+/**
+ * Sends GET requests for `paths` pipelined in one write on one connection, so that the
+ * server meets them all in one turn, and answers each response's status and Location.
+ */
+async function pipelined(baseUrl: string, paths: readonly string[]) {
+  const { hostname, port } = new URL(baseUrl);
+  const socket = net.connect(Number(port), hostname);
+  let text = '';
+  socket.setEncoding('latin1').on('data', (chunk: string) => (text += chunk));
+  const ended = new Promise<void>((resolve, reject) => {
+    socket.on('end', resolve).on('error', reject);
+  });
+  socket.write(
+    paths
+      .map(
+        (path, i) =>
+          `GET ${path} HTTP/1.1\r\nHost: ${hostname}\r\n` +
+          (i === paths.length - 1 ? 'Connection: close\r\n' : '') +
+          '\r\n',
+      )
+      .join(''),
+  );
+  await ended;
+  return [...text.matchAll(/HTTP\/1\.1 (\d{3})[^]*?\r\nlocation: ([^\r]*)\r\n/gi)].map(
+    ([, status, location]) => ({ status: Number(status), location }),
+  );
+}
 
 /** A clock the test moves by hand. */
 function manualClock(start = Date.now()) {
@@ -148,7 +178,7 @@ describe('the redirect path', () => {
     expect(res.headers.get('location')).toBe('https://example.com/late');
   });
 
-  it("answers a cache miss on SQLite in the same turn, without the store's async lookup", async () => {
+  it("answers a cache miss on SQLite without the store's async lookup", async () => {
     const link = await create({ url: 'https://example.com/sync-miss' });
     const lookups = vi.spyOn(KyselyLinkStore.prototype, 'findByCode');
     try {
@@ -159,6 +189,23 @@ describe('the redirect path', () => {
       expect(lookups).not.toHaveBeenCalled();
     } finally {
       lookups.mockRestore();
+    }
+  });
+
+  it('reads the cache misses that arrive in one turn together, at its end', async () => {
+    const made = await Promise.all(
+      [1, 2, 3].map((n) => create({ url: `https://example.com/together/${n}` })),
+    );
+    const reads = vi.spyOn(LinkService.prototype, 'resolveAllNow');
+    try {
+      const answers = await pipelined(
+        server.baseUrl,
+        made.map((link) => `/${link.code}`),
+      );
+      expect(answers).toEqual(made.map((link) => ({ status: 302, location: link.url })));
+      expect(reads.mock.calls).toEqual([[made.map((link) => link.code)]]);
+    } finally {
+      reads.mockRestore();
     }
   });
 
