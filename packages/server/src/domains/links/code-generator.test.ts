@@ -57,6 +57,9 @@ describe(CodeGenerator.name, () => {
       permute: (id) =>
         id === 0 ? decodeBase62('healthz') : id === 1 ? decodeBase62('METRICS') : id,
       invert: (value) => value,
+      permuteMany(ids) {
+        return ids.map((id) => this.permute(id));
+      },
     };
     const generator = new CodeGenerator(countingAllocator().allocator, rigged, 10);
     const code = await generator.next();

@@ -31,6 +31,20 @@ describe(createCodePermutation.name, () => {
     );
   });
 
+  it('permutes a list together exactly as one id at a time', () => {
+    fc.assert(
+      fc.property(fc.array(id, { maxLength: 100 }), (ids) => {
+        expect(permutation.permuteMany(ids)).toEqual(ids.map((n) => permutation.permute(n)));
+      }),
+      { numRuns: 100 },
+    );
+    // A domain where some values walk the cycle several times before they land.
+    const small = createCodePermutation(randomBytes(32), 600);
+    const all = Array.from({ length: small.domain }, (_, n) => n);
+    expect(small.permuteMany(all)).toEqual(all.map((n) => small.permute(n)));
+    expect(() => permutation.permuteMany([0, CODE_SPACE])).toThrow(RangeError);
+  });
+
   it('is a bijection on a whole small domain, including the cycle-walked part', () => {
     // 62^2 values: 12 bits, so about 7% of the network's outputs fall outside and walk.
     const small = createCodePermutation(randomBytes(32), 62 ** 2);
