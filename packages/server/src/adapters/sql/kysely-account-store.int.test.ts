@@ -11,7 +11,7 @@ function fixtureOn(open: () => Promise<TestDatabase>) {
   return async () => {
     const database = await open();
     return {
-      store: new KyselyAccountStore(database.handle.db),
+      store: new KyselyAccountStore(database.handle.db, database.handle.sqlite),
       dispose: () => database.dispose(),
     };
   };

@@ -45,7 +45,7 @@ const IDLE_SWEEP_MS = 60 * 60 * 1000;
 export async function installAccounts(app: FastifyInstance, deps: Deps): Promise<AccountsModule> {
   const { env } = deps.config;
   const logger = deps.logger.child({ domain: 'accounts' });
-  const store = new KyselyAccountStore(deps.database.db);
+  const store = new KyselyAccountStore(deps.database.db, deps.database.sqlite);
   const directory = new DeviceDirectory(store, logger);
   // In a cluster every node hears every device change (revocations close sockets anywhere).
   await deps.scaleOut?.shareDeviceChanges(directory);

