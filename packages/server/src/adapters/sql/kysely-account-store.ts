@@ -15,7 +15,7 @@ import type {
   SessionRecord,
   UserRecord,
 } from '../../domains/accounts/account-store.js';
-import { prepareQuery, type PreparedQuery } from './kysely-link-prepared.js';
+import { prepareQuery, type PreparedQuery } from './prepared-query.js';
 import { isForeignKeyViolation, isUniqueViolation } from './sql-errors.js';
 
 // Both engines accept far more bound parameters than this; chunks keep every

@@ -11,7 +11,7 @@ import type {
 import type { DeviceClass } from '../../domains/links/visitor-profile.js';
 import { isForeignKeyViolation } from './sql-errors.js';
 import { linkStorageError } from './kysely-link-errors.js';
-import { prepareQuery, type LinkDatabase, type PreparedQuery } from './kysely-link-prepared.js';
+import { prepareQuery, type PreparedDatabase, type PreparedQuery } from './prepared-query.js';
 
 /** Ids per `IN (...)` list and rows per multi-row insert: well under both engines' limits. */
 const CHUNK = 400;
@@ -99,7 +99,7 @@ export class KyselyLinkClickStore implements ClickStore {
   readonly journal: ClickJournal | null;
 
   constructor(
-    private readonly database: LinkDatabase,
+    private readonly database: PreparedDatabase,
     options: KyselyLinkClickStoreOptions = {},
   ) {
     const { db } = database;

@@ -12,7 +12,7 @@ import type {
 } from '../../domains/links/link-store.js';
 import { isUniqueViolation } from './sql-errors.js';
 import { linkStorageError } from './kysely-link-errors.js';
-import { prepareQuery, type LinkDatabase, type PreparedQuery } from './kysely-link-prepared.js';
+import { prepareQuery, type PreparedDatabase, type PreparedQuery } from './prepared-query.js';
 
 const INSERT_COLUMNS = [
   'id',
@@ -65,7 +65,7 @@ export class KyselyLinkStore implements LinkStore {
 
   private readonly db: Kysely<Database>;
 
-  constructor(private readonly database: LinkDatabase) {
+  constructor(private readonly database: PreparedDatabase) {
     const { db } = database;
     this.db = db;
     this.#findByCode = prepareQuery(database, ['code'], (param) =>

@@ -54,19 +54,8 @@ export function createCodePermutation(
     return cipher.update(block).readUInt32BE(0) & mask;
   };
 
-  const encrypt = (value: number): number => {
-    let left = Math.floor(value / half);
-    let right = value & mask;
-    for (let round = 0; round < ROUNDS; round++) {
-      const next = (left ^ roundFunction(round, right)) >>> 0;
-      left = right;
-      right = next;
-    }
-    return left * half + right;
-  };
-
   /**
-   * `encrypt` of every value at once: the rounds are sequential for one value, but
+   * The Feistel network forwards, on every value at once: the rounds are sequential for one value, but
    * ECB enciphers each 16-byte block on its own, so round `r` of every value is one
    * `update` over all their blocks.
    */
@@ -107,27 +96,24 @@ export function createCodePermutation(
     }
   };
 
+  const permuteMany = (ids: readonly number[]): number[] => {
+    ids.forEach(check);
+    const values = encryptMany(ids);
+    // Cycle-walking: the network permutes [0, 2^bits); stepping again from a value
+    // outside the domain stays on the same cycle, so the restriction is a bijection.
+    // The few that left the domain go round again together.
+    for (;;) {
+      const outside = values.flatMap((value, i) => (value >= domain ? [i] : []));
+      if (outside.length === 0) return values;
+      const again = encryptMany(outside.map((i) => values[i]!));
+      outside.forEach((i, k) => (values[i] = again[k]!));
+    }
+  };
+
   return {
     domain,
-    permute(id) {
-      check(id);
-      // Cycle-walking: the network permutes [0, 2^bits); stepping again from a value
-      // outside the domain stays on the same cycle, so the restriction is a bijection.
-      let value = encrypt(id);
-      while (value >= domain) value = encrypt(value);
-      return value;
-    },
-    permuteMany(ids) {
-      ids.forEach(check);
-      const values = encryptMany(ids);
-      // Cycle-walking, for the few that left the domain, together again.
-      for (;;) {
-        const outside = values.flatMap((value, i) => (value >= domain ? [i] : []));
-        if (outside.length === 0) return values;
-        const again = encryptMany(outside.map((i) => values[i]!));
-        outside.forEach((i, k) => (values[i] = again[k]!));
-      }
-    },
+    permute: (id) => permuteMany([id])[0]!,
+    permuteMany,
     invert(value) {
       check(value);
       let id = decrypt(value);

@@ -2,8 +2,8 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, type Compilable, type Kysely, type QueryResult } from 'kysely';
 import type { Database } from '../../db/schema.js';
 
-/** The database of the links adapters: Kysely, and the raw SQLite connection when there is one. */
-export interface LinkDatabase {
+/** The database of the adapters with prepared hot-path queries: Kysely, and the raw SQLite connection when there is one. */
+export interface PreparedDatabase {
   readonly db: Kysely<Database>;
   /** Set on SQLite only: the connection Kysely uses too. */
   readonly sqlite: BetterSqlite3.Database | null;
@@ -39,7 +39,7 @@ export interface PreparedQuery<P extends string, R> {
  * Kysely, which queues them behind that transaction.
  */
 export function prepareQuery<P extends string, R>(
-  database: LinkDatabase,
+  database: PreparedDatabase,
   names: readonly P[],
   build: (param: (name: P) => never) => Compilable<R>,
 ): PreparedQuery<P, R> {
