@@ -26,8 +26,11 @@ export interface SpawnOptions {
   dataDir?: string;
   /** Fixed port (to restart on the same address); default: a free one. */
   port?: number;
-  /** `source` runs the TypeScript through tsx; `dist` runs the build (`npm run build` first). */
-  entry?: 'source' | 'dist';
+  /**
+   * `source` runs the TypeScript through tsx; `dist` runs the build (`npm run build`
+   * first); `npm-start` runs `npm start`, as the README tells a newcomer to.
+   */
+  entry?: 'source' | 'dist' | 'npm-start';
   /** Milliseconds to wait for the server to be ready. */
   timeoutMs?: number;
 }
@@ -42,16 +45,21 @@ export async function spawnServer(options: SpawnOptions = {}): Promise<SpawnedSe
   const entry = options.entry ?? 'source';
   // A fixed free port rather than 0, so that the default PUBLIC_URL is right.
   const chosenPort = options.port ?? (await freePort());
-  const args =
-    entry === 'source'
-      ? [
-          '--conditions=@switchboard/source',
-          '--import',
-          'tsx',
-          path.join(ROOT, 'packages/server/src/main.ts'),
-        ]
-      : [path.join(ROOT, 'packages/server/dist/main.js')];
-  const child = spawn(process.execPath, args, {
+  const [command, args] =
+    entry === 'npm-start'
+      ? ['npm', ['start']]
+      : [
+          process.execPath,
+          entry === 'source'
+            ? [
+                '--conditions=@switchboard/source',
+                '--import',
+                'tsx',
+                path.join(ROOT, 'packages/server/src/main.ts'),
+              ]
+            : [path.join(ROOT, 'packages/server/dist/main.js')],
+        ];
+  const child = spawn(command, args, {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,
