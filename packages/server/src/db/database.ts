@@ -48,7 +48,13 @@ async function openSqlite(
   logger: Logger,
 ): Promise<DatabaseHandle> {
   const { default: Sqlite } = await import('better-sqlite3');
-  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+  if (file !== ':memory:') {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    // A new database is made readable by this user only, since it holds password and
+    // token hashes; SQLite gives its WAL and index files the database file's mode. An
+    // existing file keeps the mode its operator gave it.
+    fs.closeSync(fs.openSync(file, 'a', 0o600));
+  }
   const sqlite = new Sqlite(file);
   // WAL lets readers run beside the writer; `busy_timeout` covers a second process
   // (a CLI, a backup) holding the lock for a moment; foreign keys are off by default.
