@@ -246,6 +246,30 @@ describe('Small screens', () => {
     expect(overflowing).toEqual([]);
   });
 
+  it('shows the end of a long host before the alias field, where the short link ends', async () => {
+    const { page, close } = await openPage(browser, server.baseUrl, PHONE);
+    await page.goto('/');
+    await page.getByText('More options').click();
+    const prefix = page.locator('.field__prefix');
+    await prefix.waitFor();
+    // Where the first and the last character of a host too long for the box are drawn.
+    const shown = await prefix.evaluate((box) => {
+      const text = document.createTreeWalker(box, NodeFilter.SHOW_TEXT).nextNode() as Text;
+      text.data = 'links.a-rather-long-company-name.example:3000/';
+      const at = (i: number) => {
+        const range = document.createRange();
+        range.setStart(text, i);
+        range.setEnd(text, i + 1);
+        return range.getBoundingClientRect();
+      };
+      const outer = box.getBoundingClientRect();
+      const inside = (r: DOMRect) => r.left >= outer.left - 0.5 && r.right <= outer.right + 0.5;
+      return { first: inside(at(0)), last: inside(at(text.data.length - 1)) };
+    });
+    expect(shown).toEqual({ first: false, last: true });
+    await close();
+  });
+
   it('keeps every control big enough to tap on a phone', async () => {
     const { context, page, close } = await openPage(browser, server.baseUrl, PHONE);
     await signInContext(context, owner);

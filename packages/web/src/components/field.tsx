@@ -34,8 +34,11 @@ export function TextField({
         }
       >
         {prefix !== undefined && (
-          <span className="field__prefix" aria-hidden="true">
-            {prefix}
+          <span className="field__prefix" aria-hidden="true" title={prefix}>
+            {/* Clipped at its start when too long, so the end next to the input shows. */}
+            <span className="field__prefix-text">
+              <bdi>{prefix}</bdi>
+            </span>
           </span>
         )}
         <input
