@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { normaliseBlockedDomain, parseBlocklist } from './domains/links/url-policy.js';
 
 /**
  * Every setting of the server, read from the environment once at start. Each entry
@@ -242,6 +244,11 @@ export interface Config {
   readonly services: { readonly links: boolean; readonly chat: boolean };
   readonly trustProxy: boolean | number | string[];
   readonly webDistDir: string;
+  /**
+   * Domains and addresses links may not target: `URL_BLOCKLIST` and the lines of
+   * `URL_BLOCKLIST_FILE`, normalised (lower-case, punycode), each once.
+   */
+  readonly urlBlocklist: readonly string[];
   /** The scale-out engines several nodes share; null when this node runs alone. */
   readonly cluster: ClusterConfig | null;
   /** Where chat inboxes are written. */
@@ -321,13 +328,13 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     Object.entries(source).filter(([, v]) => v !== undefined && v !== ''),
   );
   const parsed = ENV_SCHEMA.safeParse(raw);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`),
-    );
-  }
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
+  // Read from the raw values, so that its problems are listed with the schema's.
+  const urlBlocklist = readUrlBlocklist(raw.URL_BLOCKLIST, raw.URL_BLOCKLIST_FILE, problems);
+  if (!parsed.success) throw new ConfigError(problems);
   const env = parsed.data;
-  const problems: string[] = [];
 
   let database: Config['database'];
   if (env.DATABASE_URL === undefined) {
@@ -381,9 +388,61 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     }),
     trustProxy: trustProxy ?? false,
     webDistDir: path.resolve(env.WEB_DIST_DIR ?? DEFAULT_WEB_DIST),
+    urlBlocklist,
     cluster,
     chatInbox,
   });
+}
+
+/** Bad blocklist entries listed one by one per source; more are counted (a wrong file has thousands). */
+const BLOCKLIST_PROBLEMS_SHOWN = 10;
+
+/**
+ * The blocklist of `URL_BLOCKLIST` and `URL_BLOCKLIST_FILE`, normalised by the URL
+ * policy's own rules, with a problem for each entry that is not a domain or address and
+ * for a file that cannot be read.
+ */
+function readUrlBlocklist(
+  list: string | undefined,
+  file: string | undefined,
+  problems: string[],
+): string[] {
+  const blocklist = new Set<string>();
+  const add = (name: string, entries: ReadonlyArray<{ entry: string; where: string }>) => {
+    const bad: string[] = [];
+    for (const { entry, where } of entries) {
+      const domain = normaliseBlockedDomain(entry);
+      if (domain !== null) blocklist.add(domain);
+      else bad.push(`${name}: ${where}${JSON.stringify(entry)} is not a domain name or address`);
+    }
+    problems.push(...bad.slice(0, BLOCKLIST_PROBLEMS_SHOWN));
+    if (bad.length > BLOCKLIST_PROBLEMS_SHOWN) {
+      problems.push(
+        `${name}: and ${bad.length - BLOCKLIST_PROBLEMS_SHOWN} more entries that are not domain names or addresses`,
+      );
+    }
+  };
+
+  const entries = ENV_SCHEMA.shape.URL_BLOCKLIST.parse(list);
+  add(
+    'URL_BLOCKLIST',
+    entries.map((entry) => ({ entry, where: '' })),
+  );
+  if (file === undefined) return [...blocklist];
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+    problems.push(`URL_BLOCKLIST_FILE: cannot read ${file} (${reason})`);
+    return [...blocklist];
+  }
+  const lines = parseBlocklist(text);
+  add(
+    'URL_BLOCKLIST_FILE',
+    lines.map(({ line, entry }) => ({ entry, where: `line ${line}: ` })),
+  );
+  return [...blocklist];
 }
 
 /**

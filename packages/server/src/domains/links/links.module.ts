@@ -19,7 +19,7 @@ import { QrRenderer } from './link-qr.js';
 import { LinkService } from './link-service.js';
 import { registerLinkRoutes } from './links.routes.js';
 import { registerRedirectRoutes, type RawRoute, type RedirectCounters } from './redirect.routes.js';
-import { createUrlPolicy, parseBlocklist } from './url-policy.js';
+import { createUrlPolicy } from './url-policy.js';
 import { VisitorClassifier } from './visitor-profile.js';
 
 /** What the links domain offers the rest of the app. */
@@ -41,22 +41,10 @@ export async function installLinks(
   const { config, database, clock, logger } = deps;
   const env = config.env;
 
-  const blocklist = [...env.URL_BLOCKLIST];
-  if (env.URL_BLOCKLIST_FILE !== undefined) {
-    let text: string;
-    try {
-      text = fs.readFileSync(env.URL_BLOCKLIST_FILE, 'utf8');
-    } catch (error) {
-      throw new Error(`URL_BLOCKLIST_FILE: cannot read ${env.URL_BLOCKLIST_FILE}`, {
-        cause: error,
-      });
-    }
-    blocklist.push(...parseBlocklist(text));
-  }
   const urlPolicy = createUrlPolicy({
     publicUrl: config.publicUrl,
     listenHost: config.host,
-    blocklist,
+    blocklist: config.urlBlocklist,
   });
 
   // Adapters: a cluster shares its cache, its click stream and its link key; PostgreSQL

@@ -1,14 +1,23 @@
+import os from 'node:os';
 import { domainToASCII } from 'node:url';
 import { AppError, URL_MAX_LENGTH } from '@switchboard/shared';
+
+/** The machine's network interfaces, as `os.networkInterfaces()` answers them. */
+export type NetworkInterfaces = ReturnType<typeof os.networkInterfaces>;
 
 /** What decides which targets a link may have. */
 export interface UrlPolicyOptions {
   /** The service's public origin (PUBLIC_URL): links to its host are refused. */
   readonly publicUrl: URL;
-  /** The address the server listens on (HOST); refused too when it names one machine. */
+  /**
+   * The address the server listens on (HOST), refused too: that address when it names
+   * one machine, every address of the machine's interfaces when it is a wildcard.
+   */
   readonly listenHost: string;
   /** Blocked domains; their subdomains are blocked with them. */
   readonly blocklist: readonly string[];
+  /** Where a wildcard HOST finds the machine's addresses; `os.networkInterfaces` by default. */
+  readonly networkInterfaces?: () => NetworkInterfaces;
 }
 
 /** Checks and normalises link targets. */
@@ -21,12 +30,54 @@ export interface UrlPolicy {
 }
 
 const LOCAL_NAMES = new Set(['localhost', '0.0.0.0', '[::]', '[::1]', '[::ffff:7f00:1]']);
-const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]', '']);
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '[::]']);
+const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 
 /** Lower-case, no trailing dot: how hosts are compared. */
 function comparable(host: string): string {
   const lower = host.toLowerCase();
   return lower.endsWith('.') ? lower.slice(0, -1) : lower;
+}
+
+/**
+ * `host` as the WHATWG parser writes a target's host (IPv6 in brackets and compressed,
+ * IPv4 dotted, names lower-case in punycode), so that it compares with targets; null
+ * when it is not a host.
+ */
+function hostForm(host: string): string | null {
+  const text = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  try {
+    return comparable(new URL(`http://${text}/`).hostname);
+  } catch {
+    return null;
+  }
+}
+
+/** The spellings of a host a target may use: an IPv4 address also IPv4-mapped. */
+function hostSpellings(host: string): string[] {
+  if (!IPV4.test(host)) return [host];
+  const mapped = hostForm(`::ffff:${host}`);
+  return mapped === null ? [host] : [host, mapped];
+}
+
+/**
+ * The hosts a server listening on `listenHost` answers on, as targets spell them: that
+ * host, or for a wildcard (0.0.0.0, ::) every address of the machine's interfaces but
+ * loopback ones (those are every visitor's own machine: see `publicIsLocal`).
+ */
+function listenHosts(listenHost: string, interfaces: () => NetworkInterfaces): string[] {
+  const host = hostForm(listenHost);
+  if (host === null) return [comparable(listenHost)];
+  if (!WILDCARD_HOSTS.has(host)) return [host];
+  const hosts: string[] = [];
+  for (const addresses of Object.values(interfaces())) {
+    for (const address of addresses ?? []) {
+      if (address.internal) continue;
+      const form = hostForm(address.address);
+      if (form !== null) hosts.push(form);
+    }
+  }
+  return hosts;
 }
 
 /** True for names and addresses that always mean "this machine". */
@@ -39,48 +90,70 @@ function isLoopback(host: string): boolean {
   );
 }
 
+/** One entry of a blocklist file, with its line number for the operator. */
+export interface BlocklistLine {
+  readonly line: number;
+  readonly entry: string;
+}
+
 /**
  * Reads a blocklist file: one domain per line, `#` starts a comment, blank lines are
  * ignored. Entries may be IDN (converted to punycode) and may start with `*.` or `.`.
  */
-export function parseBlocklist(text: string): string[] {
+export function parseBlocklist(text: string): BlocklistLine[] {
   return text
     .split(/\r?\n/)
-    .map((line) => line.replace(/#.*/, '').trim())
-    .filter((line) => line.length > 0);
+    .map((line, i) => ({ line: i + 1, entry: line.replace(/#.*/, '').trim() }))
+    .filter(({ entry }) => entry.length > 0);
 }
 
-/** The comparable form of a blocklist entry, or null when it is not a domain or address. */
+/**
+ * The comparable form of a blocklist entry, or null when it is not a domain or address.
+ * IPv6 addresses may be written with or without brackets.
+ */
 export function normaliseBlockedDomain(entry: string): string | null {
   const bare = entry.trim().replace(/^\*?\./, '');
   if (bare.length === 0) return null;
-  const ascii = bare.startsWith('[') ? bare.toLowerCase() : domainToASCII(bare);
+  if (bare.startsWith('[') || bare.includes(':')) {
+    // `hostForm` would take `[::1]:80` as a URL host with a port and drop the port.
+    if (bare.startsWith('[') !== bare.endsWith(']')) return null;
+    const address = hostForm(bare);
+    return address?.startsWith('[') === true ? address : null;
+  }
+  // A URL, a path or a wildcard inside is a mistake to report, not a name to cut short
+  // (domainToASCII would read `bad.example/x` as `bad.example`).
+  if (/[/\\?#@*%\s]/.test(bare)) return null;
+  const ascii = domainToASCII(bare);
   return ascii === '' ? null : comparable(ascii);
 }
 
-/** Builds the URL policy; throws when a blocklist entry is not a domain. */
+/** Builds the URL policy; throws when a blocklist entry is not a domain or address. */
 export function createUrlPolicy(options: UrlPolicyOptions): UrlPolicy {
   const publicHost = comparable(options.publicUrl.hostname);
-  const listenHost = comparable(options.listenHost);
   const publicIsLocal = isLoopback(publicHost);
-  const ownHosts = new Set([publicHost]);
-  if (!WILDCARD_HOSTS.has(listenHost)) {
-    ownHosts.add(
-      listenHost.includes(':') && !listenHost.startsWith('[') ? `[${listenHost}]` : listenHost,
-    );
-  }
+  // Hosts, not origins: a target on another port of this machine is refused too (a
+  // proxy in front of the service may forward any of them to it). Read once, at start.
+  const ownHosts = new Set(
+    [
+      publicHost,
+      ...listenHosts(options.listenHost, options.networkInterfaces ?? os.networkInterfaces),
+    ].flatMap(hostSpellings),
+  );
   const blocked = new Set<string>();
   for (const entry of options.blocklist) {
     const domain = normaliseBlockedDomain(entry);
-    if (domain === null) throw new Error(`blocklist entry "${entry}" is not a domain name`);
-    blocked.add(domain);
+    if (domain === null) {
+      throw new Error(`blocklist entry "${entry}" is not a domain name or address`);
+    }
+    // An IPv4 address is blocked in its IPv4-mapped IPv6 spelling too.
+    for (const form of hostSpellings(domain)) blocked.add(form);
   }
 
   const isBlocked = (host: string): boolean => {
     if (blocked.size === 0) return false;
     if (blocked.has(host)) return true;
     // Addresses match exactly; names also through each parent domain.
-    if (host.startsWith('[') || /^\d+\.\d+\.\d+\.\d+$/.test(host)) return false;
+    if (host.startsWith('[') || IPV4.test(host)) return false;
     for (let dot = host.indexOf('.'); dot !== -1; dot = host.indexOf('.', dot + 1)) {
       if (blocked.has(host.slice(dot + 1))) return true;
     }
