@@ -20,16 +20,6 @@ async function main(): Promise<void> {
   const deps = await buildDeps(config, logger);
   const app = await createApp(deps);
   await app.http.listen({ port: config.port, host: config.host });
-  const address = app.http.server.address();
-  logger.info(
-    {
-      services: config.services,
-      database: config.database.kind,
-      publicUrl: config.publicUrl.origin,
-      port: typeof address === 'object' && address !== null ? address.port : config.port,
-    },
-    `Switchboard is ready on ${config.publicUrl.origin}`,
-  );
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -58,6 +48,18 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // Ready is said only once a signal would be handled: a supervisor may stop the
+  // server the moment it reads this line.
+  const address = app.http.server.address();
+  logger.info(
+    {
+      services: config.services,
+      database: config.database.kind,
+      publicUrl: config.publicUrl.origin,
+      port: typeof address === 'object' && address !== null ? address.port : config.port,
+    },
+    `Switchboard is ready on ${config.publicUrl.origin}`,
+  );
 }
 
 main().catch((error: unknown) => {
