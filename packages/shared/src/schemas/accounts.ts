@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEVICE_NAME_MAX_LENGTH, DISPLAY_NAME_MAX_LENGTH, PASSWORD_MAX_LENGTH } from '../limits.js';
-import { Id } from './common.js';
+import { Id, requestBody } from './common.js';
 
 /**
  * The longest password a request may carry. Larger than the rule (256 characters) so
@@ -27,7 +27,7 @@ function label(max: number) {
  * each failure gets its own code (`INVALID_USERNAME`, `WEAK_PASSWORD`); the schema
  * only fixes the types.
  */
-export const RegisterRequest = z.object({
+export const RegisterRequest = requestBody({
   username: z.string().max(64),
   password: z.string().max(PASSWORD_INPUT_MAX),
   deviceName: label(DEVICE_NAME_MAX_LENGTH).optional(),
@@ -36,7 +36,7 @@ export const RegisterRequest = z.object({
 export type RegisterRequest = z.infer<typeof RegisterRequest>;
 
 /** Login: a new device for the account; its name defaults to one read from the user agent. */
-export const LoginRequest = z.object({
+export const LoginRequest = requestBody({
   username: z.string().max(64),
   password: z.string().max(PASSWORD_INPUT_MAX),
   deviceName: label(DEVICE_NAME_MAX_LENGTH).optional(),
@@ -68,14 +68,14 @@ export const Me = PublicUser.extend({
 export type Me = z.infer<typeof Me>;
 
 /** `PATCH /api/me`: a `displayName` of null removes it. */
-export const UpdateMeRequest = z.object({
+export const UpdateMeRequest = requestBody({
   displayName: label(DISPLAY_NAME_MAX_LENGTH).nullable().optional(),
   hideLastSeen: z.boolean().optional(),
 });
 export type UpdateMeRequest = z.infer<typeof UpdateMeRequest>;
 
 /** `POST /api/auth/password`: every other session of the account is signed out. */
-export const ChangePasswordRequest = z.object({
+export const ChangePasswordRequest = requestBody({
   currentPassword: z.string().max(PASSWORD_INPUT_MAX),
   newPassword: z.string().max(PASSWORD_INPUT_MAX),
 });
@@ -118,7 +118,7 @@ export const ApiTokenList = z.object({ items: z.array(ApiToken) });
 export type ApiTokenList = z.infer<typeof ApiTokenList>;
 
 /** `POST /api/tokens`. */
-export const CreateApiTokenRequest = z.object({
+export const CreateApiTokenRequest = requestBody({
   name: label(64),
   expiresInDays: z
     .number()

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MESSAGE_ID_PATTERN, READ_IDS_MAX } from '../limits.js';
-import { Id, pageOf } from './common.js';
+import { Id, pageOf, requestBody } from './common.js';
 
 // ---------------------------------------------------------------- HTTP: groups
 
@@ -20,21 +20,21 @@ export const Group = z
   .meta({ id: 'Group' });
 export type Group = z.infer<typeof Group>;
 
-export const CreateGroupRequest = z.object({
+export const CreateGroupRequest = requestBody({
   name: z.string().max(1000),
   members: z.array(Id).max(10_000).describe('User ids to add besides the creator'),
 });
 export type CreateGroupRequest = z.infer<typeof CreateGroupRequest>;
 
-export const UpdateGroupRequest = z.object({
+export const UpdateGroupRequest = requestBody({
   name: z.string().max(1000),
 });
 export type UpdateGroupRequest = z.infer<typeof UpdateGroupRequest>;
 
-export const AddMemberRequest = z.object({ userId: Id });
+export const AddMemberRequest = requestBody({ userId: Id });
 export type AddMemberRequest = z.infer<typeof AddMemberRequest>;
 
-export const UpdateMemberRequest = z.object({ role: GroupRole });
+export const UpdateMemberRequest = requestBody({ role: GroupRole });
 export type UpdateMemberRequest = z.infer<typeof UpdateMemberRequest>;
 
 export const GroupIdParams = z.object({ groupId: Id });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { LINK_PASSWORD_MAX_LENGTH } from '../limits.js';
-import { PageQuery, pageOf } from './common.js';
+import { PageQuery, pageOf, requestBody, requestQuery } from './common.js';
 
 /** The redirect status a link answers with; 302 unless asked otherwise. */
 export const RedirectType = z.union([
@@ -11,22 +11,33 @@ export const RedirectType = z.union([
 ]);
 export type RedirectType = z.infer<typeof RedirectType>;
 
-/**
- * Creating a link. Types only: the URL, alias, expiry and click rules are checked by
- * the service so that each refusal has its own code.
- */
-export const CreateLinkRequest = z.object({
-  url: z.string().max(65_536),
-  alias: z.string().max(256).optional(),
+/** The fields of a link, besides its target, that can be set at creation and changed later. */
+const linkSettings = {
   expiresAt: z.string().max(64).nullable().optional().describe('ISO 8601 date-time in the future'),
   maxClicks: z.number().nullable().optional().describe('Positive integer'),
   password: z.string().min(1).max(LINK_PASSWORD_MAX_LENGTH).nullable().optional(),
   redirectType: z.number().optional().describe('301, 302 (default), 307 or 308'),
+};
+
+/**
+ * Creating a link. Types only: the URL, alias, expiry and click rules are checked by
+ * the service so that each refusal has its own code.
+ */
+export const CreateLinkRequest = requestBody({
+  url: z.string().max(65_536),
+  alias: z.string().max(256).optional(),
+  ...linkSettings,
 });
 export type CreateLinkRequest = z.infer<typeof CreateLinkRequest>;
 
-/** Changing a link: every field optional; `null` clears expiry, click limit or password. */
-export const UpdateLinkRequest = CreateLinkRequest.omit({ alias: true }).partial();
+/**
+ * Changing a link: every field optional; `null` clears expiry, click limit or password.
+ * The alias cannot be changed, and sending one is refused rather than ignored.
+ */
+export const UpdateLinkRequest = requestBody({
+  url: z.string().max(65_536),
+  ...linkSettings,
+}).partial();
 export type UpdateLinkRequest = z.infer<typeof UpdateLinkRequest>;
 
 /** A link as the API presents it; `clicks` includes clicks not yet written to the database. */
@@ -68,7 +79,7 @@ export const Breakdown = z.object({ key: z.string(), clicks: z.number().int() })
 export type Breakdown = z.infer<typeof Breakdown>;
 
 /** The window of `GET /api/links/:code/stats`. */
-export const LinkStatsQuery = z.object({
+export const LinkStatsQuery = requestQuery({
   days: z.coerce
     .number()
     .int()
@@ -97,7 +108,9 @@ export const LinkStats = z
 export type LinkStats = z.infer<typeof LinkStats>;
 
 /** Following a password-protected link. */
-export const UnlockLinkRequest = z.object({ password: z.string().max(LINK_PASSWORD_MAX_LENGTH) });
+export const UnlockLinkRequest = requestBody({
+  password: z.string().max(LINK_PASSWORD_MAX_LENGTH),
+});
 export type UnlockLinkRequest = z.infer<typeof UnlockLinkRequest>;
 
 /** The target of a password-protected link, for the right password; the click is counted. */
@@ -107,7 +120,11 @@ export const UnlockLinkResponse = z.object({
 });
 export type UnlockLinkResponse = z.infer<typeof UnlockLinkResponse>;
 
-/** Options of the QR code images (`qr.svg`, `qr.png`). */
+/**
+ * Options of the QR code images (`qr.svg`, `qr.png`). Unlike the JSON API's query
+ * strings, unknown parameters are ignored: these URLs are embedded in pages and printed,
+ * are cached for a day, and are refreshed with cache busters (`?v=2`).
+ */
 export const QrCodeQuery = z.object({
   size: z.coerce
     .number()
