@@ -15,6 +15,10 @@ function problemsOf(env: Record<string, string>): string[] {
   return expect.unreachable('the configuration was accepted');
 }
 
+const PG = 'postgres://u@db/switchboard';
+/** The problem of a bad simple variable, set beside each rule between variables below. */
+const CACHE_PROBLEM = expect.stringMatching(/^LINK_CACHE_SIZE: /);
+
 const dirs: string[] = [];
 afterEach(() => {
   for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
@@ -111,8 +115,8 @@ describe(parseConfig.name, () => {
       '# phishing\nphish.example\nhttps://bad.example/login\n\nok.example\n',
     );
     expect(problemsOf({ URL_BLOCKLIST_FILE: file, TRUST_PROXY: 'sometimes' })).toEqual([
-      'URL_BLOCKLIST_FILE: line 3: "https://bad.example/login" is not a domain name or address',
       'TRUST_PROXY: expected false, true, a hop count or addresses',
+      'URL_BLOCKLIST_FILE: line 3: "https://bad.example/login" is not a domain name or address',
     ]);
   });
 
@@ -143,5 +147,126 @@ describe(parseConfig.name, () => {
       'xn--bcher-kva.example',
     ]);
     expect(parseConfig({}).urlBlocklist).toEqual([]);
+  });
+});
+
+describe(`${parseConfig.name}: every problem in one start`, () => {
+  // Each rule between variables used to run only once every variable had passed the
+  // schema, so that LINK_CACHE_SIZE=-1 hid it until it was fixed. Problems are listed
+  // by the schema in its order, then the blocklist's, then the scale-out rules'.
+  const BAD_CACHE = { LINK_CACHE_SIZE: '-1' };
+  it.each<[string, Record<string, string>, unknown[]]>([
+    [
+      'an unreadable TRUST_PROXY',
+      { TRUST_PROXY: 'sometimes' },
+      ['TRUST_PROXY: expected false, true, a hop count or addresses', CACHE_PROBLEM],
+    ],
+    [
+      "DATABASE_URL's scheme",
+      { DATABASE_URL: 'mysql://x' },
+      ['DATABASE_URL: must start with postgres://, postgresql:// or sqlite:', CACHE_PROBLEM],
+    ],
+    [
+      'PUBLIC_URL with a path',
+      { PUBLIC_URL: 'https://sb.example/x' },
+      ['PUBLIC_URL: must be an origin without a path, query or fragment', CACHE_PROBLEM],
+    ],
+    [
+      'CLUSTER=true on SQLite',
+      { CLUSTER: 'true' },
+      [CACHE_PROBLEM, expect.stringMatching(/^CLUSTER=true needs a database the nodes share/)],
+    ],
+    [
+      'Redis and NATS on SQLite',
+      { REDIS_URL: 'redis://r', NATS_URL: 'nats://n' },
+      [CACHE_PROBLEM, expect.stringMatching(/^REDIS_URL, NATS_URL: .*shared database/)],
+    ],
+    [
+      'a mirrored inbox on SQLite',
+      { CHAT_INBOX_STORES: 'redis://a,redis://b' },
+      [CACHE_PROBLEM, expect.stringMatching(/^CHAT_INBOX_STORES: .*needs DATABASE_URL=postgres/)],
+    ],
+    [
+      'PostgreSQL without Redis and NATS',
+      { DATABASE_URL: PG },
+      [
+        CACHE_PROBLEM,
+        expect.stringMatching(/^REDIS_URL: PostgreSQL runs as a cluster/),
+        expect.stringMatching(/^NATS_URL: PostgreSQL runs as a cluster/),
+      ],
+    ],
+    [
+      'Redis on a single PostgreSQL node',
+      { DATABASE_URL: PG, CLUSTER: 'false', REDIS_URL: 'redis://r' },
+      [CACHE_PROBLEM, expect.stringMatching(/^REDIS_URL: CLUSTER=false runs one node/)],
+    ],
+    [
+      'two ways to reach Redis',
+      { DATABASE_URL: PG, REDIS_URL: 'redis://r', REDIS_CLUSTER_NODES: 'a:1', NATS_URL: 'n' },
+      [CACHE_PROBLEM, expect.stringMatching(/^REDIS_URL, REDIS_CLUSTER_NODES: set only one/)],
+    ],
+    [
+      'Sentinels without a master name',
+      { DATABASE_URL: PG, REDIS_SENTINELS: 's', NATS_URL: 'n' },
+      [CACHE_PROBLEM, expect.stringMatching(/^REDIS_SENTINEL_NAME: required/)],
+    ],
+    [
+      'a master name without Sentinels',
+      { DATABASE_URL: PG, REDIS_URL: 'redis://r', REDIS_SENTINEL_NAME: 'm', NATS_URL: 'n' },
+      [CACHE_PROBLEM, expect.stringMatching(/^REDIS_SENTINEL_NAME: only used with/)],
+    ],
+    [
+      'a password beside REDIS_URL',
+      { DATABASE_URL: PG, REDIS_URL: 'redis://r', REDIS_PASSWORD: 'x', NATS_URL: 'n' },
+      [CACHE_PROBLEM, expect.stringMatching(/^REDIS_PASSWORD, REDIS_TLS: with REDIS_URL/)],
+    ],
+    [
+      'malformed Redis and NATS addresses',
+      { DATABASE_URL: PG, REDIS_CLUSTER_NODES: 'bad host', NATS_URL: 'http://n:4222' },
+      [
+        CACHE_PROBLEM,
+        'REDIS_CLUSTER_NODES: "bad host" is not host:port',
+        'NATS_URL: "http://n:4222" is not nats://host:port or tls://host:port',
+      ],
+    ],
+    [
+      'a mirrored inbox of one store',
+      { DATABASE_URL: PG, REDIS_URL: 'redis://r', NATS_URL: 'n', CHAT_INBOX_STORES: 'redis://a' },
+      [CACHE_PROBLEM, 'CHAT_INBOX_STORES: expected two stores, got 1'],
+    ],
+  ])('lists %s beside LINK_CACHE_SIZE=-1', (_, env, expected) => {
+    expect(problemsOf({ ...env, ...BAD_CACHE })).toEqual(expected);
+  });
+
+  it('skips a rule whose input failed its own check, rather than guess it', () => {
+    // A database it cannot use is neither SQLite nor PostgreSQL: no Redis or NATS is asked for.
+    expect(problemsOf({ DATABASE_URL: 'mysql://x' })).toEqual([
+      'DATABASE_URL: must start with postgres://, postgresql:// or sqlite:',
+    ]);
+    // Nor on PostgreSQL when CLUSTER cannot be read; the inbox's own rules still run.
+    expect(
+      problemsOf({ DATABASE_URL: PG, CLUSTER: 'maybe', CHAT_INBOX_STORES: 'redis://a' }),
+    ).toEqual([
+      expect.stringMatching(/^CLUSTER: /),
+      'CHAT_INBOX_STORES: expected two stores, got 1',
+    ]);
+    // Redis on SQLite is refused whatever CLUSTER says.
+    expect(problemsOf({ CLUSTER: 'maybe', REDIS_URL: 'redis://r' })).toEqual([
+      expect.stringMatching(/^CLUSTER: /),
+      expect.stringMatching(/^REDIS_URL: Redis and NATS are for several nodes/),
+    ]);
+    // An unreadable REDIS_TLS is not taken for a TLS flag beside REDIS_URL; a password is.
+    const cluster = { DATABASE_URL: PG, REDIS_URL: 'redis://r', NATS_URL: 'nats://n' };
+    expect(problemsOf({ ...cluster, REDIS_TLS: 'maybe' })).toEqual([
+      expect.stringMatching(/^REDIS_TLS: /),
+    ]);
+    expect(problemsOf({ ...cluster, REDIS_TLS: 'maybe', REDIS_PASSWORD: 'x' })).toEqual([
+      expect.stringMatching(/^REDIS_TLS: /),
+      expect.stringMatching(/^REDIS_PASSWORD, REDIS_TLS: with REDIS_URL/),
+    ]);
+    // A public URL that is not a URL has no path to complain about.
+    expect(problemsOf({ PUBLIC_URL: 'ftp://sb.example/x' })).toEqual([
+      expect.stringMatching(/^PUBLIC_URL: /),
+    ]);
   });
 });

@@ -29,7 +29,9 @@ export const ENV_SCHEMA = z.object({
   PORT: int(0, 65_535).default(3000).describe('TCP port for HTTP and WebSocket'),
   HOST: z.string().min(1).default('0.0.0.0').describe('Interface to listen on'),
   PUBLIC_URL: z
-    .url({ protocol: /^https?$/ })
+    // `abort`: a value that is not a URL has no path to complain about.
+    .url({ protocol: /^https?$/, abort: true })
+    .refine(isOrigin, 'must be an origin without a path, query or fragment')
     .optional()
     .describe(
       'Public origin short links are built from, e.g. `https://sb.example`; default `http://localhost:$PORT`',
@@ -41,6 +43,10 @@ export const ENV_SCHEMA = z.object({
     .describe('Directory for the SQLite file, the link key and media'),
   DATABASE_URL: z
     .string()
+    .refine(
+      (url) => databaseKindOf(url) !== undefined,
+      'must start with postgres://, postgresql:// or sqlite:',
+    )
     .optional()
     .describe('`postgres://...` for PostgreSQL; default SQLite at `$DATA_DIR/switchboard.db`'),
   SQLITE_SYNCHRONOUS: z
@@ -60,6 +66,10 @@ export const ENV_SCHEMA = z.object({
   LOG_REQUESTS: bool.default(false).describe('Log one line per HTTP request'),
   TRUST_PROXY: z
     .string()
+    .refine(
+      (value) => parseTrustProxy(value) !== undefined,
+      'expected false, true, a hop count or addresses',
+    )
     .default('false')
     .describe(
       'Trust `X-Forwarded-*` from a proxy: `false`, `true`, a hop count, or comma-separated addresses/CIDRs',
@@ -331,67 +341,98 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
   const problems = parsed.success
     ? []
     : parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
+  // The rules between variables run even when some variable failed, so that one start
+  // lists every problem; they read only the variables that passed their own checks.
+  const { fields, failed } = parsed.success
+    ? { fields: parsed.data, failed: new Set<keyof Env>() }
+    : validFields(raw);
   // Read from the raw values, so that its problems are listed with the schema's.
   const urlBlocklist = readUrlBlocklist(raw.URL_BLOCKLIST, raw.URL_BLOCKLIST_FILE, problems);
-  if (!parsed.success) throw new ConfigError(problems);
+  // Unknown when DATABASE_URL failed its own check: the rules that depend on it are skipped.
+  const databaseKind = failed.has('DATABASE_URL') ? undefined : databaseKindOf(fields.DATABASE_URL);
+  const { engines, chatInbox } = parseScaleOut(fields, failed, databaseKind, problems);
+
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const env = parsed.data;
 
   let database: Config['database'];
-  if (env.DATABASE_URL === undefined) {
-    database = {
-      kind: 'sqlite',
-      file: path.resolve(env.DATA_DIR, 'switchboard.db'),
-      synchronous: env.SQLITE_SYNCHRONOUS,
-    };
-  } else if (/^postgres(ql)?:\/\//.test(env.DATABASE_URL)) {
+  if (env.DATABASE_URL !== undefined && databaseKind === 'postgres') {
     database = {
       kind: 'postgres',
       url: env.DATABASE_URL,
       ...(env.DATABASE_POOL_SIZE === undefined ? {} : { poolSize: env.DATABASE_POOL_SIZE }),
     };
-  } else if (env.DATABASE_URL.startsWith('sqlite:')) {
+  } else {
     database = {
       kind: 'sqlite',
-      file: path.resolve(env.DATABASE_URL.slice('sqlite:'.length).replace(/^\/\//, '')),
+      file:
+        env.DATABASE_URL === undefined
+          ? path.resolve(env.DATA_DIR, 'switchboard.db')
+          : path.resolve(env.DATABASE_URL.slice('sqlite:'.length).replace(/^\/\//, '')),
       synchronous: env.SQLITE_SYNCHRONOUS,
     };
-  } else {
-    problems.push('DATABASE_URL: must start with postgres://, postgresql:// or sqlite:');
-    database = { kind: 'postgres', url: env.DATABASE_URL };
   }
-
-  const trustProxy = parseTrustProxy(env.TRUST_PROXY);
-  if (trustProxy === undefined)
-    problems.push('TRUST_PROXY: expected false, true, a hop count or addresses');
-
-  const publicUrl = new URL(
-    env.PUBLIC_URL ?? `http://localhost:${env.PORT === 0 ? 3000 : env.PORT}`,
-  );
-  if (publicUrl.pathname !== '/' || publicUrl.search !== '' || publicUrl.hash !== '') {
-    problems.push('PUBLIC_URL: must be an origin without a path, query or fragment');
-  }
-
-  const { cluster, chatInbox } = parseScaleOut(env, database.kind, problems);
-
-  if (problems.length > 0) throw new ConfigError(problems);
 
   return Object.freeze({
     env: Object.freeze(env),
     port: env.PORT,
     host: env.HOST,
-    publicUrl,
+    publicUrl: new URL(env.PUBLIC_URL ?? `http://localhost:${env.PORT === 0 ? 3000 : env.PORT}`),
     dataDir: path.resolve(env.DATA_DIR),
     database,
     services: Object.freeze({
       links: env.SERVICES.includes('links'),
       chat: env.SERVICES.includes('chat'),
     }),
-    trustProxy: trustProxy ?? false,
+    // The schema has refused a value it cannot read.
+    trustProxy: parseTrustProxy(env.TRUST_PROXY) ?? false,
     webDistDir: path.resolve(env.WEB_DIST_DIR ?? DEFAULT_WEB_DIST),
     urlBlocklist,
-    cluster,
+    cluster:
+      engines === null
+        ? null
+        : Object.freeze({
+            name: env.CLUSTER_NAME,
+            nodeId: env.NODE_ID ?? randomBytes(5).toString('hex'),
+            redis: engines.redis,
+            nats: engines.nats,
+            natsReplicas: env.NATS_REPLICAS,
+            presenceTtlMs: env.PRESENCE_TTL_MS,
+          }),
     chatInbox,
   });
+}
+
+/**
+ * Each variable parsed on its own, for the rules between variables when the schema as a
+ * whole failed: the values that pass their own checks, and the names of those that do not.
+ * A rule that reads a failed variable is skipped, since its input is unknown (and its
+ * problem is listed already).
+ */
+function validFields(raw: Record<string, string | undefined>): {
+  fields: Partial<Env>;
+  failed: ReadonlySet<keyof Env>;
+} {
+  const fields: Record<string, unknown> = {};
+  const failed = new Set<keyof Env>();
+  for (const [name, schema] of Object.entries(ENV_SCHEMA.shape)) {
+    const result = schema.safeParse(raw[name]);
+    if (result.success) fields[name] = result.data;
+    else failed.add(name as keyof Env);
+  }
+  return { fields, failed };
+}
+
+/** Which database a `DATABASE_URL` names (SQLite when unset), or undefined for none it can use. */
+function databaseKindOf(url: string | undefined): 'sqlite' | 'postgres' | undefined {
+  if (url === undefined || url.startsWith('sqlite:')) return 'sqlite';
+  return /^postgres(ql)?:\/\//.test(url) ? 'postgres' : undefined;
+}
+
+/** Whether a URL is an origin alone, as short links are built from it. */
+function isOrigin(text: string): boolean {
+  const url = new URL(text);
+  return url.pathname === '/' && url.search === '' && url.hash === '';
 }
 
 /** Bad blocklist entries listed one by one per source; more are counted (a wrong file has thousands). */
@@ -460,20 +501,31 @@ function readUrlBlocklist(
  *    `REDIS_CLUSTER_NODES`; `REDIS_PASSWORD`/`REDIS_TLS` are for the last two (a URL
  *    carries its own).
  * 5. The mirrored inbox names exactly two different stores, and needs PostgreSQL.
+ *
+ * `env` holds the variables that passed their own checks; a rule that reads one that did
+ * not is skipped (`databaseKind` is undefined when DATABASE_URL failed). Engines and inbox
+ * are only used when nothing failed, so a failed variable read as unset there is harmless.
  */
 function parseScaleOut(
-  env: Env,
-  databaseKind: 'sqlite' | 'postgres',
+  env: Partial<Env>,
+  failed: ReadonlySet<keyof Env>,
+  databaseKind: 'sqlite' | 'postgres' | undefined,
   problems: string[],
-): { cluster: ClusterConfig | null; chatInbox: ChatInboxConfig } {
+): {
+  engines: { redis: RedisLocation; nats: NatsLocation } | null;
+  chatInbox: ChatInboxConfig;
+} {
   const redisSettings = (['REDIS_URL', 'REDIS_SENTINELS', 'REDIS_CLUSTER_NODES'] as const).filter(
     (name) => env[name] !== undefined && (!Array.isArray(env[name]) || env[name].length > 0),
   );
   const natsSet = env.NATS_URL !== undefined && env.NATS_URL.length > 0;
   const engines = [...redisSettings, ...(natsSet ? ['NATS_URL'] : [])];
-  const chatInbox = parseChatInbox(env, problems);
+  const chatInbox = parseChatInbox(env.CHAT_INBOX_STORES ?? [], problems);
+  // Neither SQLite's rules nor PostgreSQL's are known to apply.
+  if (databaseKind === undefined) return { engines: null, chatInbox };
 
   if (databaseKind === 'sqlite') {
+    // A CLUSTER that failed is undefined here, and this rule skipped.
     if (env.CLUSTER === true) {
       problems.push(
         'CLUSTER=true needs a database the nodes share: set DATABASE_URL=postgres://...',
@@ -487,16 +539,18 @@ function parseScaleOut(
     if (chatInbox.kind === 'mirrored') {
       problems.push('CHAT_INBOX_STORES: the mirrored inbox needs DATABASE_URL=postgres://...');
     }
-    return { cluster: null, chatInbox };
+    return { engines: null, chatInbox };
   }
 
+  // Whether this is one node or a cluster is unknown: neither's rules apply.
+  if (failed.has('CLUSTER')) return { engines: null, chatInbox };
   if (env.CLUSTER === false) {
     if (engines.length > 0) {
       problems.push(
         `${engines.join(', ')}: CLUSTER=false runs one node with in-process presence, bus and rate limits; remove these or set CLUSTER=true`,
       );
     }
-    return { cluster: null, chatInbox };
+    return { engines: null, chatInbox };
   }
 
   const redis = parseRedis(env, redisSettings, problems);
@@ -511,22 +565,12 @@ function parseScaleOut(
       'NATS_URL: PostgreSQL runs as a cluster, which needs NATS with JetStream for delivery between nodes, group fan-out and clicks; set CLUSTER=false to run one node',
     );
   }
-  if (redis === undefined || nats === undefined) return { cluster: null, chatInbox };
-  return {
-    cluster: Object.freeze({
-      name: env.CLUSTER_NAME,
-      nodeId: env.NODE_ID ?? randomBytes(5).toString('hex'),
-      redis,
-      nats,
-      natsReplicas: env.NATS_REPLICAS,
-      presenceTtlMs: env.PRESENCE_TTL_MS,
-    }),
-    chatInbox,
-  };
+  if (redis === undefined || nats === undefined) return { engines: null, chatInbox };
+  return { engines: { redis, nats }, chatInbox };
 }
 
 function parseRedis(
-  env: Env,
+  env: Partial<Env>,
   settings: ReadonlyArray<'REDIS_URL' | 'REDIS_SENTINELS' | 'REDIS_CLUSTER_NODES'>,
   problems: string[],
 ): RedisLocation | undefined {
@@ -539,7 +583,8 @@ function parseRedis(
     problems.push('REDIS_SENTINEL_NAME: only used with REDIS_SENTINELS');
   }
   if (settings[0] === 'REDIS_URL') {
-    if (env.REDIS_PASSWORD !== undefined || env.REDIS_TLS) {
+    // A REDIS_TLS that failed is undefined: only the password is known to be misplaced.
+    if (env.REDIS_PASSWORD !== undefined || env.REDIS_TLS === true) {
       problems.push(
         'REDIS_PASSWORD, REDIS_TLS: with REDIS_URL, put them in the URL (redis://:password@host, rediss:// for TLS)',
       );
@@ -562,13 +607,13 @@ function parseRedis(
       sentinels,
       name: sentinelName,
       password: env.REDIS_PASSWORD,
-      tls: env.REDIS_TLS,
+      tls: env.REDIS_TLS === true,
     };
   }
   if (settings[0] === 'REDIS_CLUSTER_NODES') {
     const nodes = hostPorts('REDIS_CLUSTER_NODES', env.REDIS_CLUSTER_NODES ?? [], 6379, problems);
     if (nodes === undefined) return undefined;
-    return { kind: 'cluster', nodes, password: env.REDIS_PASSWORD, tls: env.REDIS_TLS };
+    return { kind: 'cluster', nodes, password: env.REDIS_PASSWORD, tls: env.REDIS_TLS === true };
   }
   return undefined;
 }
@@ -599,8 +644,7 @@ function parseNats(urls: readonly string[], problems: string[]): NatsLocation | 
   return { servers, user, pass, token };
 }
 
-function parseChatInbox(env: Env, problems: string[]): ChatInboxConfig {
-  const entries = env.CHAT_INBOX_STORES ?? [];
+function parseChatInbox(entries: readonly string[], problems: string[]): ChatInboxConfig {
   if (entries.length === 0) return { kind: 'database' };
   const stores: InboxStoreLocation[] = [];
   for (const entry of entries) {
