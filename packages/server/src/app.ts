@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { AppError } from '@switchboard/shared';
 import { LogController, fastify, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Deps } from './deps.js';
@@ -6,7 +7,12 @@ import { installAccounts, type AccountsModule } from './domains/accounts/account
 import { installChat, type ChatModule } from './domains/chat/chat.module.js';
 import { installLinks, type LinksModule } from './domains/links/links.module.js';
 import type { RawRoute } from './domains/links/redirect.routes.js';
-import { installErrorHandling } from './http/errors.js';
+import {
+  answerClientError,
+  answerFrameworkError,
+  installErrorHandling,
+  sendRawError,
+} from './http/errors.js';
 import { installHealth } from './http/health.js';
 import { installOpenApi } from './http/openapi.js';
 import { installWebApp } from './http/web-app.js';
@@ -34,19 +40,38 @@ export interface App {
 /** How long an idle keep-alive connection stays open (Fastify's default). */
 const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 
+/**
+ * A request that arrives while the server closes (on a connection still open: new ones
+ * are refused): 503 `SERVICE_UNAVAILABLE` at once, with `Connection: close`, so that
+ * the client or the load balancer goes to another node rather than wait for this one's
+ * handlers (as Fastify's own 503 does, in its own shape). `/readyz` alone goes on to its
+ * route, which says why it is not ready in its documented shape.
+ */
+function drainAnswer(request: IncomingMessage, response: ServerResponse, route: () => void): void {
+  const path = request.url?.split('?')[0];
+  if (path === '/readyz' || path === '/readyz/') return route();
+  sendRawError(
+    request,
+    response,
+    new AppError('SERVICE_UNAVAILABLE', 'This server is shutting down: try again.'),
+    { connection: 'close' },
+  );
+}
+
 /** Builds the whole server from its dependencies; `main.ts` and the tests both call it. */
 export async function createApp(deps: Deps): Promise<App> {
   const { config, logger } = deps;
   const { trustProxy } = config;
   let closing = false;
   // Set once the links are installed: the redirect's fast path, tried before Fastify.
-  // Off while closing (Fastify answers 503) and when every request is to be logged.
+  // Off while closing (`drainAnswer` answers) and when every request is to be logged.
   let rawRedirect: RawRoute | null = null;
   const http: FastifyInstance = fastify({
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     serverFactory: (handler) => {
       const server = createServer((request: IncomingMessage, response: ServerResponse) => {
-        if (rawRedirect === null || closing) handler(request, response);
+        if (closing) drainAnswer(request, response, () => handler(request, response));
+        else if (rawRedirect === null) handler(request, response);
         else rawRedirect(request, response, () => handler(request, response));
       });
       // What Fastify sets on the server it makes itself, with its defaults.
@@ -67,9 +92,21 @@ export async function createApp(deps: Deps): Promise<App> {
       typeof trustProxy === 'number'
         ? (_address: string, hop: number) => hop < trustProxy
         : trustProxy,
+    // While closing, requests still arriving on open connections are answered by
+    // `drainAnswer` (in the one error shape), not by Fastify's own 503.
+    return503OnClosing: false,
     bodyLimit: 1024 * 1024,
     routerOptions: { maxParamLength: 256, ignoreTrailingSlash: true },
     requestIdHeader: 'x-request-id',
+    // What the router refuses before any route runs (a path that does not decode, a
+    // segment over `maxParamLength`) and what Node's HTTP parser refuses: in the one
+    // error shape, not Fastify's (http/errors.ts says which status and why).
+    frameworkErrors: (error, request, reply) => {
+      answerFrameworkError(error, request, reply);
+      // No hook sees these answers: counted here, with the not-found ones.
+      httpMetrics.unmatched(request, reply);
+    },
+    clientErrorHandler: answerClientError,
   });
   http.setValidatorCompiler(validatorCompiler);
   http.setSerializerCompiler(serializerCompiler);

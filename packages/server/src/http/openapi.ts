@@ -20,7 +20,7 @@ export async function installOpenApi(app: FastifyInstance, publicUrl: URL): Prom
         description: [
           'The HTTP API of Switchboard: accounts, links and chat. The WebSocket protocol at `/ws` is described in docs/protocol.md.',
           '',
-          'Every error answers `{ "error": { "code", "message" } }` with one of these codes:',
+          'Every error answers `{ "error": { "code", "message" } }` with a code from the table below (outside `/api/`, browsers sending `Accept: text/html` get an HTML page instead). That includes what the server refuses before any route: a path that does not percent-decode to UTF-8 or has a segment over 256 characters is 404 `NOT_FOUND`, a request the HTTP parser refuses (malformed, headers over 16 KB) 400 `INVALID_REQUEST`, and a request arriving while the server shuts down 503 `SERVICE_UNAVAILABLE`.',
           '',
           '| code | status | meaning |',
           '|---|---|---|',

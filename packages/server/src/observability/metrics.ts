@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, onResponseHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onResponseHookHandler } from 'fastify';
 import { Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 
 /** Creates the metrics registry of one app, with Node's process metrics. */
@@ -159,6 +159,11 @@ export type DurationRecorder = (status: number, seconds: number) => void;
 export interface HttpMetrics {
   /** The recorder of a method and route pattern, in the series Fastify's routes use. */
   recorder(method: string, route: string): DurationRecorder;
+  /**
+   * Counts an answer no route gave, as route `unmatched`: the not-found handler's
+   * (counted here already), and the router's refusals, which no hook sees.
+   */
+  unmatched(request: FastifyRequest, reply: FastifyReply): void;
 }
 
 /**
@@ -214,14 +219,15 @@ export function installMetrics(app: FastifyInstance, registry: Registry): HttpMe
           ? [...existing, hook]
           : [existing, hook];
   });
-  const unmatched = new Map<string, ReturnType<typeof recorder>>();
+  const unmatchedByMethod = new Map<string, ReturnType<typeof recorder>>();
+  const unmatched = (request: FastifyRequest, reply: FastifyReply): void => {
+    let r = unmatchedByMethod.get(request.method);
+    if (r === undefined)
+      unmatchedByMethod.set(request.method, (r = recorder(request.method, 'unmatched')));
+    fromReply(r, reply);
+  };
   app.addHook('onResponse', (request, reply, done) => {
-    if (request.is404) {
-      let r = unmatched.get(request.method);
-      if (r === undefined)
-        unmatched.set(request.method, (r = recorder(request.method, 'unmatched')));
-      fromReply(r, reply);
-    }
+    if (request.is404) unmatched(request, reply);
     done();
   });
 
@@ -229,5 +235,5 @@ export function installMetrics(app: FastifyInstance, registry: Registry): HttpMe
     reply.type(registry.contentType);
     return registry.metrics();
   });
-  return { recorder };
+  return { recorder, unmatched };
 }
