@@ -16,7 +16,7 @@ import {
 import { installHealth } from './http/health.js';
 import { installOpenApi } from './http/openapi.js';
 import { installWebApp } from './http/web-app.js';
-import { installMetrics } from './observability/metrics.js';
+import { installMetrics, installMetricsRoute } from './observability/metrics.js';
 import { lazyChildLoggerFactory } from './observability/request-logger.js';
 
 /** A route as registered, for the check that the OpenAPI document covers every API route. */
@@ -124,6 +124,7 @@ export async function createApp(deps: Deps): Promise<App> {
   installErrorHandling(http);
   await installOpenApi(http, config.publicUrl);
   installHealth(http, deps, () => closing);
+  installMetricsRoute(http, deps.metrics);
 
   const accounts = await installAccounts(http, deps);
   const links = config.services.links

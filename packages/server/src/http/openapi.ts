@@ -2,10 +2,16 @@ import fastifySwagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { ERRORS } from '@switchboard/shared';
+import { z } from 'zod';
+
+/** The tag of the routes for operators and tools: health, readiness, metrics, this document. */
+export const OPERATIONS_TAG = 'operations';
 
 /**
  * Generates the OpenAPI document from the routes' own zod schemas and serves it at
- * `GET /api/openapi.json`. Routes that are not API (pages, assets) set `hide: true`.
+ * `GET /api/openapi.json`. Only pages for people (the short links' redirect, preview
+ * and password form; the web app and its files) set `hide: true`; every other route,
+ * health and metrics included, is in the document.
  */
 export async function installOpenApi(app: FastifyInstance, publicUrl: URL): Promise<void> {
   const codes = Object.entries(ERRORS)
@@ -28,6 +34,13 @@ export async function installOpenApi(app: FastifyInstance, publicUrl: URL): Prom
         ].join('\n'),
       },
       servers: [{ url: publicUrl.origin }],
+      tags: [
+        {
+          name: OPERATIONS_TAG,
+          description:
+            'For load balancers, supervisors, monitoring and tools: liveness, readiness, Prometheus metrics and this document. None needs authentication.',
+        },
+      ],
       components: {
         securitySchemes: {
           bearer: {
@@ -41,5 +54,22 @@ export async function installOpenApi(app: FastifyInstance, publicUrl: URL): Prom
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject,
   });
-  app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  app.get(
+    '/api/openapi.json',
+    {
+      schema: {
+        tags: [OPERATIONS_TAG],
+        summary: 'This OpenAPI document',
+        description:
+          'The whole HTTP API as OpenAPI 3.1, generated from the schemas the server validates with.',
+        response: {
+          200: {
+            description: 'An OpenAPI 3.1 document',
+            content: { 'application/json': { schema: z.looseObject({ openapi: z.string() }) } },
+          },
+        },
+      },
+    },
+    () => app.swagger(),
+  );
 }

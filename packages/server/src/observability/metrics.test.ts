@@ -1,7 +1,13 @@
 import { fastify } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { Histogram, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { DURATION_BUCKETS, DurationHistogram, installMetrics } from './metrics.js';
+import {
+  DURATION_BUCKETS,
+  DurationHistogram,
+  installMetrics,
+  installMetricsRoute,
+} from './metrics.js';
 
 const VALUES = [0.0001, 0.0005, 0.0007, 0.003, 0.003, 0.04, 0.9, 2.5, 7];
 
@@ -84,8 +90,12 @@ describe(DurationHistogram.name, () => {
 describe(installMetrics.name, () => {
   it('labels each answer with its method, route pattern and status, and unmatched paths as such', async () => {
     const app = fastify();
+    // The app's compilers: the route's documented response is a zod schema.
+    app.setValidatorCompiler(validatorCompiler);
+    app.setSerializerCompiler(serializerCompiler);
     const registry = new Registry();
     installMetrics(app, registry);
+    installMetricsRoute(app, registry);
     app.get('/links/:code', (request, reply) => {
       const { code } = request.params as { code: string };
       return code === 'gone' ? reply.code(404).send() : reply.code(302).send();

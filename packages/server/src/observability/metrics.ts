@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, onResponseHookHandler } from 'fastify';
 import { Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import { z } from 'zod';
+import { OPERATIONS_TAG } from '../http/openapi.js';
 
 /** Creates the metrics registry of one app, with Node's process metrics. */
 export function createMetricsRegistry(): Registry {
@@ -167,11 +169,11 @@ export interface HttpMetrics {
 }
 
 /**
- * Records every HTTP answer's duration by method, route pattern and status, and serves
- * `/metrics`. Each route gets its own `onResponse` hook, which knows its pattern (one
- * series per route, not per short code) without reading `request.routeOptions`, a
- * getter that builds an object per call; a global hook counts what no route matched.
- * Call it before any route is registered.
+ * Records every HTTP answer's duration by method, route pattern and status (served by
+ * `installMetricsRoute`). Each route gets its own `onResponse` hook, which knows its
+ * pattern (one series per route, not per short code) without reading
+ * `request.routeOptions`, a getter that builds an object per call; a global hook
+ * counts what no route matched. Call it before any route is registered.
  */
 export function installMetrics(app: FastifyInstance, registry: Registry): HttpMetrics {
   const duration = new DurationHistogram(
@@ -231,9 +233,33 @@ export function installMetrics(app: FastifyInstance, registry: Registry): HttpMe
     done();
   });
 
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-    reply.type(registry.contentType);
-    return registry.metrics();
-  });
   return { recorder, unmatched };
+}
+
+/**
+ * Serves the registry at `GET /metrics`. Registered after the OpenAPI plugin (which
+ * sees only the routes registered after it), unlike the hooks of `installMetrics`.
+ */
+export function installMetricsRoute(app: FastifyInstance, registry: Registry): void {
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        tags: [OPERATIONS_TAG],
+        summary: 'Prometheus metrics',
+        description:
+          'Every metric of this node in the Prometheus text exposition format (version 0.0.4), for a Prometheus server to scrape: request durations by method, route pattern and status (`http_request_duration_seconds`), the link cache, redirects and clicks, chat connections, frames and stored messages, the cluster, and the Node.js process. Each node answers for itself: scrape every node directly, not through the load balancer. No authentication.',
+        response: {
+          200: {
+            description: 'The metrics, in the Prometheus text exposition format',
+            content: { 'text/plain': { schema: z.string() } },
+          },
+        },
+      },
+    },
+    async (_request, reply) => {
+      reply.type(registry.contentType);
+      return registry.metrics();
+    },
+  );
 }
