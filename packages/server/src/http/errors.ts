@@ -46,7 +46,16 @@ export function toAppError(error: unknown): AppError {
       message: v.message ?? 'invalid',
     }));
     const where = error.validationContext ?? 'request';
-    return new AppError('INVALID_REQUEST', `The ${where} does not match its schema.`, { details });
+    // The first problem in the message too, for a reader who looks no further.
+    const first = details[0];
+    const more = details.length > 1 ? ` (and ${details.length - 1} more)` : '';
+    const said =
+      first === undefined
+        ? '.'
+        : `: ${first.path === '/' ? '' : `${first.path}: `}${first.message}${more}`;
+    return new AppError('INVALID_REQUEST', `The ${where} does not match its schema${said}`, {
+      details,
+    });
   }
   const fastifyError = (error ?? {}) as Partial<FastifyError>;
   const code = fastifyError.code === undefined ? undefined : FASTIFY_CODES[fastifyError.code];

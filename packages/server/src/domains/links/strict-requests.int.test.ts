@@ -51,6 +51,10 @@ describe('unknown fields in request bodies', () => {
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('INVALID_REQUEST');
     expect(sentences(res.body)).toContain('Unknown field "alias"');
+    // The message itself says what is wrong, not only its details.
+    expect(res.body.error.message).toMatch(
+      /^The body does not match its schema: Unknown field "alias"/,
+    );
     const link = await api<Link>('GET', `/api/links/${code}`, undefined, alice.token);
     expect(link.body).toMatchObject({ code, url: 'https://example.com/strict' });
     expect(link.body.updatedAt).toBe(link.body.createdAt);
