@@ -137,7 +137,9 @@ export const CreatedApiToken = ApiToken.extend({
 export type CreatedApiToken = z.infer<typeof CreatedApiToken>;
 
 /** Path parameters of the account routes. */
-export const UsernameParams = z.object({ username: z.string().max(64) });
+// As long as the router takes a path segment (256): a longer name than any username
+// is looked up, after the caller is known, and not found, like any other.
+export const UsernameParams = z.object({ username: z.string().max(256) });
 export const UserIdParams = z.object({ userId: Id });
 export const DeviceIdParams = z.object({ deviceId: Id });
 export const TokenIdParams = z.object({ tokenId: Id });

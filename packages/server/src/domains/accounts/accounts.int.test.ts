@@ -354,6 +354,8 @@ describe('accounts over HTTP', () => {
       for (const path of [
         `/api/users/by-username/${uniqueUsername('ghost')}`,
         '/api/users/by-username/%20%00weird',
+        // Longer than any username: still "no such user", not a schema error.
+        `/api/users/by-username/${'a'.repeat(65)}`,
         '/api/users/01900000-0000-7000-8000-000000000000',
       ]) {
         expectError(await call('GET', path, { token: caller.token }), 404, 'USER_NOT_FOUND');
@@ -368,6 +370,11 @@ describe('accounts over HTTP', () => {
         'UNAUTHENTICATED',
       );
       expectError(await call('GET', `/api/users/${target.userId}`), 401, 'UNAUTHENTICATED');
+      expectError(
+        await call('GET', `/api/users/by-username/${'a'.repeat(65)}`),
+        401,
+        'UNAUTHENTICATED',
+      );
     });
   });
 });
