@@ -28,8 +28,9 @@ describe(toAppError.name, () => {
       [403, 'FORBIDDEN', 403],
       [404, 'NOT_FOUND', 404],
       [405, 'METHOD_NOT_ALLOWED', 405],
-      [412, 'INVALID_REQUEST', 400],
-      [416, 'INVALID_REQUEST', 400],
+      [412, 'PRECONDITION_FAILED', 412],
+      [416, 'RANGE_NOT_SATISFIABLE', 416],
+      [418, 'INVALID_REQUEST', 400],
     ];
     for (const [status, code, answered] of cases) {
       const error = toAppError(libraryError(status, `/srv/www/secret-${status} refused`));

@@ -256,16 +256,22 @@ describe('errors Fastify raises itself', () => {
     it('answers them with a 4xx code, not a logged INTERNAL 500', async () => {
       const asset = '/assets/app-1234.js';
       const cases: [string, string, Record<string, string>, number, string][] = [
-        ['a range past the end', asset, { range: 'bytes=9999-' }, 400, 'INVALID_REQUEST'],
-        ['a failed If-Match', asset, { 'if-match': '"nope"' }, 400, 'INVALID_REQUEST'],
+        ['a range past the end', asset, { range: 'bytes=9999-' }, 416, 'RANGE_NOT_SATISFIABLE'],
+        ['a failed If-Match', asset, { 'if-match': '"nope"' }, 412, 'PRECONDITION_FAILED'],
         [
           'a failed If-Unmodified-Since',
           '/favicon.svg',
           { 'if-unmodified-since': 'Thu, 01 Jan 1970 00:00:00 GMT' },
-          400,
-          'INVALID_REQUEST',
+          412,
+          'PRECONDITION_FAILED',
         ],
-        ['a range of the app page', '/login', { range: 'bytes=9999-' }, 400, 'INVALID_REQUEST'],
+        [
+          'a range of the app page',
+          '/login',
+          { range: 'bytes=9999-' },
+          416,
+          'RANGE_NOT_SATISFIABLE',
+        ],
         ['a path out of the root', '/assets/%2e%2e/index.html', {}, 403, 'FORBIDDEN'],
         ['a NUL byte', '/assets/a%00b.js', {}, 400, 'INVALID_REQUEST'],
       ];
@@ -276,9 +282,9 @@ describe('errors Fastify raises itself', () => {
       }
       // The same, as a page for a browser.
       const page = await send(server.baseUrl, 'GET', '/login', { ...HTML, range: 'bytes=9999-' });
-      expect(page.status).toBe(400);
+      expect(page.status).toBe(416);
       expect(page.contentType).toMatch(/^text\/html/);
-      expect(page.text).toContain('INVALID_REQUEST');
+      expect(page.text).toContain('RANGE_NOT_SATISFIABLE');
     });
   });
 

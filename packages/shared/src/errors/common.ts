@@ -10,10 +10,18 @@ export const COMMON_ERRORS = {
   FORBIDDEN: { status: 403, description: 'The caller may not do this.' },
   NOT_FOUND: { status: 404, description: 'Nothing lives at this path.' },
   METHOD_NOT_ALLOWED: { status: 405, description: 'The path exists but not with this method.' },
+  PRECONDITION_FAILED: {
+    status: 412,
+    description: 'A condition of the request (`If-Match`, `If-Unmodified-Since`) does not hold.',
+  },
   PAYLOAD_TOO_LARGE: { status: 413, description: 'The request body is larger than allowed.' },
   UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
     description: 'The body must be JSON (`Content-Type: application/json`).',
+  },
+  RANGE_NOT_SATISFIABLE: {
+    status: 416,
+    description: 'The `Range` asked for lies outside the file.',
   },
   RATE_LIMITED: {
     status: 429,
