@@ -13,7 +13,7 @@ const Readiness = z.object({
   checks: z
     .record(z.string(), z.string())
     .describe(
-      'Each check (`database`; `redis` and `nats` in a cluster; `chat-inbox` with `CHAT_INBOX_STORES`) with `ok` or why it failed, and `server: shutting down` while the node drains',
+      'Each check (`database`; `redis` and `nats` in a cluster; `chat-inbox` with `CHAT_INBOX_STORES`) with `ok` or `failed` (the cause goes to the log), and `server: shutting down` while the node drains',
     ),
 });
 
@@ -67,7 +67,9 @@ export function installHealth(app: FastifyInstance, deps: Deps, isClosing: () =>
             checks[name] = 'ok';
           } catch (error) {
             ready = false;
-            checks[name] = error instanceof Error ? error.message : 'failed';
+            // The cause is logged, not shown: a driver's message may name hosts and users.
+            deps.logger.warn({ err: error, check: name }, 'readiness check failed');
+            checks[name] = 'failed';
           }
         }),
       );
