@@ -63,7 +63,11 @@ export const ENV_SCHEMA = z.object({
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
     .describe('Log level (JSON logs on stdout)'),
-  LOG_REQUESTS: bool.default(false).describe('Log one line per HTTP request'),
+  LOG_REQUESTS: bool
+    .default(false)
+    .describe(
+      'Log one line per HTTP request. Logs go to stdout synchronously (none lost in a crash), so a reader slower than the traffic slows the server',
+    ),
   TRUST_PROXY: z
     .string()
     .refine(
