@@ -86,11 +86,18 @@ export function sendError(
 ): FastifyReply {
   if (error.retryAfterSeconds !== undefined)
     reply.header('retry-after', String(error.retryAfterSeconds));
-  reply.code(error.status);
-  if (wantsHtml(request)) {
-    return reply.type('text/html; charset=utf-8').send(renderErrorPage(error));
-  }
-  return reply.type('application/json; charset=utf-8').send(error.toBody());
+  const { type, body } = errorAnswer(request, error);
+  return reply.code(error.status).type(type).send(body);
+}
+
+/** The error page for a browser, the JSON body for an API client. */
+function errorAnswer(
+  request: Parameters<typeof wantsHtml>[0],
+  error: AppError,
+): { type: string; body: string } {
+  return wantsHtml(request)
+    ? { type: 'text/html; charset=utf-8', body: renderErrorPage(error) }
+    : { type: 'application/json; charset=utf-8', body: JSON.stringify(error.toBody()) };
 }
 
 /**
@@ -103,12 +110,13 @@ export function sendRawError(
   error: AppError,
   headers: Record<string, string> = {},
 ): void {
-  // `wantsHtml` reads only the path and the Accept header, which both requests have.
-  const html = wantsHtml({ url: request.url ?? '/', headers: request.headers } as FastifyRequest);
-  const body = html ? renderErrorPage(error) : JSON.stringify(error.toBody());
+  const { type, body } = errorAnswer(request, error);
+  if (error.retryAfterSeconds !== undefined) {
+    headers = { ...headers, 'retry-after': String(error.retryAfterSeconds) };
+  }
   response.writeHead(error.status, {
     ...headers,
-    'content-type': html ? 'text/html; charset=utf-8' : 'application/json; charset=utf-8',
+    'content-type': type,
     'content-length': String(Buffer.byteLength(body)),
   });
   response.end(body);

@@ -1,5 +1,5 @@
 import type { AppError } from '@switchboard/shared';
-import type { FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
 
 /** Escapes text for HTML element content and attribute values. */
 export function escapeHtml(text: string): string {
@@ -11,9 +11,15 @@ export function escapeHtml(text: string): string {
     .replaceAll("'", '&#39;');
 }
 
-/** True for a browser navigating to a page, false for an API client. */
-export function wantsHtml(request: FastifyRequest): boolean {
-  if (request.url.startsWith('/api/')) return false;
+/**
+ * True for a browser navigating to a page, false for an API client. It reads only the
+ * path and the Accept header, so Node's request (before Fastify) serves as well.
+ */
+export function wantsHtml(request: {
+  readonly url?: string;
+  readonly headers: IncomingHttpHeaders;
+}): boolean {
+  if ((request.url ?? '/').startsWith('/api/')) return false;
   const accept = request.headers.accept;
   return typeof accept === 'string' && accept.includes('text/html');
 }
