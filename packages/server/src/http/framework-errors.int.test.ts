@@ -1,10 +1,8 @@
-import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../test-support/test-app.js';
+import { fakeWebDist, type FakeWebDist } from '../test-support/web-dist.js';
 
 /** An answer as it came off the wire. */
 interface RawAnswer {
@@ -71,18 +69,14 @@ const JSON_BODY = { 'content-type': 'application/json' };
 
 describe('errors Fastify raises itself', () => {
   let server: TestServer;
-  let dist: string;
+  let web: FakeWebDist;
   beforeAll(async () => {
-    dist = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-web-'));
-    fs.mkdirSync(path.join(dist, 'assets'));
-    fs.writeFileSync(path.join(dist, 'index.html'), '<!doctype html><title>app</title>');
-    fs.writeFileSync(path.join(dist, 'assets', 'app-1234.js'), 'console.log(1)');
-    fs.writeFileSync(path.join(dist, 'favicon.svg'), '<svg/>');
-    server = await startTestServer({ WEB_DIST_DIR: dist });
+    web = fakeWebDist();
+    server = await startTestServer({ WEB_DIST_DIR: web.dir });
   });
   afterAll(async () => {
     await server.close();
-    fs.rmSync(dist, { recursive: true, force: true });
+    web.remove();
   });
 
   describe('paths the router refuses', () => {

@@ -1,8 +1,6 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../test-support/test-app.js';
+import { fakeWebDist, type FakeWebDist } from '../test-support/web-dist.js';
 import { OPERATIONS_TAG } from './openapi.js';
 import { WEB_APP_ROUTES } from './web-app.js';
 
@@ -27,21 +25,17 @@ const PAGES = new Set<string>(['/:code', ...WEB_APP_ROUTES, '/assets/*', '/favic
 
 describe('the OpenAPI document', () => {
   let server: TestServer;
-  let dist: string;
+  let web: FakeWebDist;
   let doc: Document;
   beforeAll(async () => {
     // With the web app built, so that its routes are among those checked.
-    dist = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-web-'));
-    fs.mkdirSync(path.join(dist, 'assets'));
-    fs.writeFileSync(path.join(dist, 'index.html'), '<!doctype html><title>app</title>');
-    fs.writeFileSync(path.join(dist, 'assets', 'app-1234.js'), 'console.log(1)');
-    fs.writeFileSync(path.join(dist, 'favicon.svg'), '<svg/>');
-    server = await startTestServer({ WEB_DIST_DIR: dist });
+    web = fakeWebDist();
+    server = await startTestServer({ WEB_DIST_DIR: web.dir });
     doc = (await (await fetch(`${server.baseUrl}/api/openapi.json`)).json()) as Document;
   });
   afterAll(async () => {
     await server.close();
-    fs.rmSync(dist, { recursive: true, force: true });
+    web.remove();
   });
 
   it('leaves out only pages: every other route, hidden or not, is in it', () => {

@@ -1,24 +1,18 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../test-support/test-app.js';
+import { fakeWebDist, type FakeWebDist } from '../test-support/web-dist.js';
 import { installWebApp } from './web-app.js';
 
 describe(installWebApp.name, () => {
   let server: TestServer;
-  let dist: string;
+  let web: FakeWebDist;
   beforeAll(async () => {
-    dist = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-web-'));
-    fs.mkdirSync(path.join(dist, 'assets'));
-    fs.writeFileSync(path.join(dist, 'index.html'), '<!doctype html><title>app</title>');
-    fs.writeFileSync(path.join(dist, 'assets', 'app-1234.js'), 'console.log(1)');
-    fs.writeFileSync(path.join(dist, 'favicon.svg'), '<svg/>');
-    server = await startTestServer({ WEB_DIST_DIR: dist });
+    web = fakeWebDist();
+    server = await startTestServer({ WEB_DIST_DIR: web.dir });
   });
   afterAll(async () => {
     await server.close();
-    fs.rmSync(dist, { recursive: true, force: true });
+    web.remove();
   });
 
   it('serves the app page at its routes, always revalidated', async () => {
