@@ -2,7 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../test-support/test-app.js';
-import { fakeWebDist, type FakeWebDist } from '../test-support/web-dist.js';
+import { startWebAppTestServer } from '../test-support/web-dist.js';
 
 /** An answer as it came off the wire. */
 interface RawAnswer {
@@ -69,15 +69,10 @@ const JSON_BODY = { 'content-type': 'application/json' };
 
 describe('errors Fastify raises itself', () => {
   let server: TestServer;
-  let web: FakeWebDist;
   beforeAll(async () => {
-    web = fakeWebDist();
-    server = await startTestServer({ WEB_DIST_DIR: web.dir });
+    server = await startWebAppTestServer();
   });
-  afterAll(async () => {
-    await server.close();
-    web.remove();
-  });
+  afterAll(() => server.close());
 
   describe('paths the router refuses', () => {
     // The page paths go through the raw redirect path first (links are on, requests not

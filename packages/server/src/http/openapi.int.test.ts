@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../test-support/test-app.js';
-import { fakeWebDist, type FakeWebDist } from '../test-support/web-dist.js';
+import type { TestServer } from '../test-support/test-app.js';
+import { startWebAppTestServer } from '../test-support/web-dist.js';
 import { OPERATIONS_TAG } from './openapi.js';
 import { WEB_APP_ROUTES } from './web-app.js';
 
@@ -25,18 +25,13 @@ const PAGES = new Set<string>(['/:code', ...WEB_APP_ROUTES, '/assets/*', '/favic
 
 describe('the OpenAPI document', () => {
   let server: TestServer;
-  let web: FakeWebDist;
   let doc: Document;
   beforeAll(async () => {
     // With the web app built, so that its routes are among those checked.
-    web = fakeWebDist();
-    server = await startTestServer({ WEB_DIST_DIR: web.dir });
+    server = await startWebAppTestServer();
     doc = (await (await fetch(`${server.baseUrl}/api/openapi.json`)).json()) as Document;
   });
-  afterAll(async () => {
-    await server.close();
-    web.remove();
-  });
+  afterAll(() => server.close());
 
   it('leaves out only pages: every other route, hidden or not, is in it', () => {
     const documented = new Set(

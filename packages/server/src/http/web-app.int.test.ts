@@ -1,19 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../test-support/test-app.js';
-import { fakeWebDist, type FakeWebDist } from '../test-support/web-dist.js';
+import type { TestServer } from '../test-support/test-app.js';
+import { startWebAppTestServer } from '../test-support/web-dist.js';
 import { installWebApp } from './web-app.js';
 
 describe(installWebApp.name, () => {
   let server: TestServer;
-  let web: FakeWebDist;
   beforeAll(async () => {
-    web = fakeWebDist();
-    server = await startTestServer({ WEB_DIST_DIR: web.dir });
+    server = await startWebAppTestServer();
   });
-  afterAll(async () => {
-    await server.close();
-    web.remove();
-  });
+  afterAll(() => server.close());
 
   it('serves the app page at its routes, always revalidated', async () => {
     for (const route of ['/', '/login', '/links/abc1234', '/chat/some-conversation', '/settings']) {
